@@ -1,0 +1,31 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROJECT ?= projects/demo.gpkg
+
+.PHONY: venv run test bench demo clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(PROJECT): $(VENV)/.installed
+	$(VENV)/bin/territory-desk demo $(PROJECT) --seed 1
+
+demo: $(PROJECT)
+
+run: $(PROJECT)
+	$(VENV)/bin/territory-desk $(PROJECT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -n 2
+
+bench: $(VENV)/.installed
+	for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,66 @@
+"""The project aggregate: units, adjacency, accounts, reps, scenarios and settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .accounts import AccountTable, locate_points
+from .adjacency import Adjacency, build_adjacency
+from .errors import InputError
+from .reps import Rep
+from .territories import UNASSIGNED, Scenario
+from .units import UnitLayer
+
+
+@dataclass
+class Project:
+    units: UnitLayer
+    adjacency: Adjacency
+    accounts: AccountTable = field(default_factory=AccountTable.empty)
+    reps: list[Rep] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    active: str = ""
+    # free settings: {"balance_fields": ["potential"], "tolerance_pct": 5.0, "title": "..."}
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.scenarios:
+            self.scenarios.append(
+                Scenario("Base", assignment=np.full(len(self.units), UNASSIGNED, dtype=np.int64))
+            )
+        if not self.active:
+            self.active = self.scenarios[0].name
+        for s in self.scenarios:
+            if len(s.assignment) != len(self.units):
+                raise InputError(f"scenario {s.name!r} does not cover every unit")
+        if self.accounts.unit_index is None:
+            self.locate_accounts()
+
+    @classmethod
+    def from_units(cls, units: UnitLayer, **kw: Any) -> "Project":
+        """A new project from a unit layer: measures the units and builds the adjacency graph."""
+        projected = units.projected()
+        units.measure(projected)
+        return cls(units=units, adjacency=build_adjacency(projected), **kw)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.get_scenario(self.active)
+
+    def get_scenario(self, name: str | None) -> Scenario:
+        if name is None:
+            return self.scenario
+        for s in self.scenarios:
+            if s.name == name:
+                return s
+        raise InputError(f"no scenario named {name!r}")
+
+    def locate_accounts(self) -> None:
+        self.accounts.unit_index = locate_points(
+            self.accounts.lon, self.accounts.lat, self.units.geometry, self.units.source_crs
+        )
+
+    def rep(self, rep_id: str | None) -> Rep | None:
+        return next((r for r in self.reps if r.id == rep_id), None)
