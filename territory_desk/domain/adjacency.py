@@ -15,6 +15,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 MIN_SHARED_M = 1.0  # shorter shared boundaries (corner touches, slivers) do not make neighbours
+SNAP_M = 0.01
 
 
 @dataclass
@@ -77,7 +78,8 @@ def _shared_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     a, b = a[keep], b[keep]
     if len(a) == 0:
         return a, b, np.zeros(0)
-    bounds = shapely.boundary(geoms)
+    # snap to a 1 cm grid so that borders digitised twice with float noise still coincide
+    bounds = shapely.boundary(shapely.set_precision(geoms, SNAP_M))
     lengths = shapely.length(shapely.intersection(bounds[a], bounds[b]))
     keep = lengths >= MIN_SHARED_M
     return a[keep], b[keep], lengths[keep]

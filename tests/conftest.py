@@ -1,0 +1,67 @@
+"""Shared fixtures. Qt tests run offscreen (set here, not by hand)."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+import shapely
+
+from territory_desk.domain.accounts import AccountTable
+from territory_desk.domain.project import Project
+from territory_desk.domain.reps import Rep
+from territory_desk.domain.territories import Region, Territory
+from territory_desk.domain.units import UnitLayer
+
+
+def make_grid_project(nx: int = 6, ny: int = 6, n_territories: int = 3, seed: int = 0) -> Project:
+    """A grid of square lon/lat cells near Kansas, split into vertical bands of territories."""
+    rng = np.random.default_rng(seed)
+    size = 0.2
+    geoms, ids, names, cols = [], [], [], []
+    for y in range(ny):
+        for x in range(nx):
+            x0, y0 = -100.0 + x * size, 38.0 + y * size
+            geoms.append(shapely.box(x0, y0, x0 + size, y0 + size))
+            ids.append(f"U{y:02d}{x:02d}")
+            names.append(f"Cell {x},{y}")
+            cols.append(x)
+    n = nx * ny
+    units = UnitLayer(
+        ids, names, np.array(geoms, dtype=object), "EPSG:4326",
+        numeric={"population": rng.integers(100, 1000, n).astype(float)},
+        text={"kind": ["cell"] * n},
+    )
+    k = 40
+    lon = rng.uniform(-100.0, -100.0 + nx * size, k)
+    lat = rng.uniform(38.0, 38.0 + ny * size, k)
+    accounts = AccountTable(
+        [f"A{i:03d}" for i in range(k)], [f"Account {i}" for i in range(k)], lon, lat,
+        numeric={"revenue": rng.uniform(1, 100, k).round(2)},
+        text={"segment": ["SMB" if i % 4 else "Enterprise" for i in range(k)]},
+    )
+    project = Project.from_units(
+        units, accounts=accounts,
+        reps=[Rep(f"R{i}", f"Rep {i}", -99.5, 38.5, "Somewhere", 100.0, {"languages": ["en"]}) for i in range(n_territories)],
+    )
+    sc = project.scenario
+    sc.regions = [Region("R1", "Region one")]
+    sc.territories = [
+        Territory(f"T{i}", f"Territory {i}", ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00"][i % 5], "R1", f"R{i}")
+        for i in range(n_territories)
+    ]
+    cols = np.array(cols * 1)
+    sc.assignment = np.minimum(cols * n_territories // nx, n_territories - 1).astype(np.int64)
+    return project
+
+
+@pytest.fixture
+def grid_project():
+    return make_grid_project()
+
+
+@pytest.fixture
+def make_grid():
+    return make_grid_project
