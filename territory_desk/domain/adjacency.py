@@ -25,6 +25,9 @@ class Adjacency:
     j: np.ndarray
     length: np.ndarray  # float64 shared boundary length in metres (0 for virtual edges)
     virtual: np.ndarray  # bool, True for island links
+    # shared boundary lines per edge in the working CRS (empty for virtual edges); used to draw
+    # territory borders as the edges that cross territory lines. None when not available.
+    lines: np.ndarray | None = None
     _nbrs: list[list[int]] | None = field(default=None, repr=False)
     _lens: list[list[float]] | None = field(default=None, repr=False)
 
@@ -71,18 +74,26 @@ class Adjacency:
         return self._lens
 
 
-def _shared_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shared_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
     if len(a) == 0:
-        return a, b, np.zeros(0)
+        return a, b, np.zeros(0), np.zeros(0, dtype=object)
     # snap to a 1 cm grid so that borders digitised twice with float noise still coincide
     bounds = shapely.boundary(shapely.set_precision(geoms, SNAP_M))
-    lengths = shapely.length(shapely.intersection(bounds[a], bounds[b]))
+    shared = shapely.intersection(bounds[a], bounds[b])
+    mixed = shapely.get_type_id(shared) == 7  # GeometryCollection: keep its linear parts
+    if mixed.any():
+        shared[mixed] = [
+            shapely.multilinestrings([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (1, 2)])
+            for g in shared[mixed]
+        ]
+    shared = shapely.line_merge(shared)
+    lengths = shapely.length(shared)
     keep = lengths >= MIN_SHARED_M
-    return a[keep], b[keep], lengths[keep]
+    return a[keep], b[keep], lengths[keep], shared[keep]
 
 
 def _link_components(geoms: np.ndarray, i: np.ndarray, j: np.ndarray) -> list[tuple[int, int]]:
@@ -121,7 +132,7 @@ def build_adjacency(projected: np.ndarray) -> Adjacency:
     """Adjacency of polygons given in a projected (metric) CRS."""
     geoms = np.asarray(projected, dtype=object)
     n = len(geoms)
-    i, j, lengths = _shared_edges(geoms)
+    i, j, lengths, lines = _shared_edges(geoms)
     links = _link_components(geoms, i, j) if n > 1 else []
     if links:
         li = np.array([u for u, _ in links], dtype=np.int64)
@@ -129,8 +140,9 @@ def build_adjacency(projected: np.ndarray) -> Adjacency:
         i = np.concatenate([i, li])
         j = np.concatenate([j, lj])
         lengths = np.concatenate([lengths, np.zeros(len(links))])
+        lines = np.concatenate([lines, np.array([shapely.LineString()] * len(links), dtype=object)])
         virtual = np.zeros(len(i), dtype=bool)
         virtual[-len(links):] = True
     else:
         virtual = np.zeros(len(i), dtype=bool)
-    return Adjacency(n=n, i=i, j=j, length=lengths, virtual=virtual)
+    return Adjacency(n=n, i=i, j=j, length=lengths, virtual=virtual, lines=lines)
