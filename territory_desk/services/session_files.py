@@ -1,0 +1,194 @@
+"""Files that live beside an open project: the recovery file (autosave) and the lock file.
+
+Recovery: the edits a user makes change only scenarios, territories, regions, assignments and
+settings, so the recovery file holds exactly those (JSON, written atomically, never executed),
+plus the base project's modification time. Restoring = load the project, apply the recovery.
+
+Lock: ``.NAME.gpkg.lock`` holds the owner's host and pid. A lock held by a live process (or by
+another host) means the project is open elsewhere: the caller refuses or opens read-only. A lock
+whose process is gone is stale: the last session crashed, and a recovery file may be waiting.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import tempfile
+import time
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from ..domain.errors import ProjectFileError
+from ..domain.project import Project
+from ..domain.territories import Region, Scenario, Territory
+
+RECOVERY_FORMAT = "territory_desk-recovery-1"
+
+
+def _beside(path: str, suffix: str) -> str:
+    d, name = os.path.split(os.path.abspath(path))
+    return os.path.join(d, f".{name}.{suffix}")
+
+
+def recovery_path(path: str) -> str:
+    return _beside(path, "recovery.json")
+
+
+def lock_path(path: str) -> str:
+    return _beside(path, "lock")
+
+
+def _atomic_write(path: str, text: str) -> None:
+    d = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# ---- recovery ----------------------------------------------------------------------------------
+def recovery_snapshot(project: Project) -> dict[str, Any]:
+    """A cheap copy of everything edits can change (take it on the UI thread, write it anywhere)."""
+    return {
+        "format": RECOVERY_FORMAT,
+        "saved_at": time.time(),
+        "unit_count": len(project.units),
+        "active": project.active,
+        "settings": copy.deepcopy(project.settings),
+        "scenarios": [
+            {
+                "name": s.name,
+                "territories": [asdict(t) for t in s.territories],
+                "regions": [asdict(r) for r in s.regions],
+                "assignment": s.assignment.tolist(),
+            }
+            for s in project.scenarios
+        ],
+    }
+
+
+def write_recovery(project_path: str, snapshot: dict[str, Any]) -> str:
+    snap = dict(snapshot)
+    try:
+        snap["project_mtime"] = os.path.getmtime(project_path)
+    except OSError:
+        snap["project_mtime"] = None
+    target = recovery_path(project_path)
+    _atomic_write(target, json.dumps(snap, separators=(",", ":")))
+    return target
+
+
+def discard_recovery(project_path: str) -> None:
+    try:
+        os.unlink(recovery_path(project_path))
+    except FileNotFoundError:
+        pass
+
+
+def pending_recovery(project_path: str) -> dict[str, Any] | None:
+    """The recovery data left by a session that did not close cleanly, if any and readable."""
+    p = recovery_path(project_path)
+    if not os.path.exists(p):
+        return None
+    try:
+        with open(p, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != RECOVERY_FORMAT:
+        return None
+    return data
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def apply_recovery(project: Project, data: dict[str, Any]) -> None:
+    """Replace the project's scenarios and settings with the recovered ones (validated)."""
+    n = len(project.units)
+    if data.get("unit_count") != n:
+        raise ProjectFileError("the recovery file belongs to a different version of the units layer")
+    scenarios: list[Scenario] = []
+    try:
+        for s in data["scenarios"]:
+            terrs = [
+                Territory(str(t["id"]), str(t["name"]), str(t.get("color") or "#888888"),
+                          _str_or_none(t.get("region_id")), _str_or_none(t.get("rep_id")), bool(t.get("locked")))
+                for t in s["territories"]
+            ]
+            regions = [Region(str(r["id"]), str(r["name"]), _str_or_none(r.get("parent_id"))) for r in s["regions"]]
+            a = np.asarray(s["assignment"], dtype=np.int64)
+            if len(a) != n or (len(a) and (a.min() < -1 or a.max() >= len(terrs))):
+                raise ValueError("assignment out of range")
+            scenarios.append(Scenario(str(s["name"]), terrs, regions, a))
+        active = str(data["active"])
+        if active not in {s.name for s in scenarios}:
+            raise ValueError("active scenario missing")
+        settings = data.get("settings") or {}
+        if not isinstance(settings, dict):
+            raise ValueError("settings")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProjectFileError(f"the recovery file is damaged ({exc})") from None
+    project.scenarios = scenarios
+    project.active = active
+    project.settings = settings
+
+
+# ---- locks -------------------------------------------------------------------------------------
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lock_owner(project_path: str) -> dict[str, Any] | None:
+    """Who holds the project's lock, if someone alive does (None when free or stale)."""
+    try:
+        with open(lock_path(project_path), encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict):
+        return None
+    if info.get("host") == socket.gethostname():
+        pid = info.get("pid")
+        if not isinstance(pid, int) or not _pid_alive(pid):
+            return None
+    return info
+
+
+def acquire_lock(project_path: str) -> bool:
+    """Take the lock. False when another live process holds it."""
+    owner = lock_owner(project_path)
+    if owner and not (owner.get("host") == socket.gethostname() and owner.get("pid") == os.getpid()):
+        return False
+    info = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+    try:
+        _atomic_write(lock_path(project_path), json.dumps(info))
+    except OSError:
+        pass  # a read-only folder: editing still works, only the lock is missing
+    return True
+
+
+def release_lock(project_path: str) -> None:
+    owner = lock_owner(project_path)
+    if owner and owner.get("host") == socket.gethostname() and owner.get("pid") == os.getpid():
+        try:
+            os.unlink(lock_path(project_path))
+        except OSError:
+            pass

@@ -1,0 +1,51 @@
+"""Starting the desktop editor, and `territory-desk --selftest`."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    QCoreApplication.setOrganizationName("territory_desk")
+    QCoreApplication.setApplicationName("territory_desk")
+    QCoreApplication.setApplicationVersion(__version__)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    return app  # type: ignore[return-value]
+
+
+def run_gui(project: str | None = None, selftest: bool = False) -> int:
+    app = make_app()
+    if selftest:
+        from .selftest import run_selftest
+
+        return run_selftest(app, project)
+    from .main_window import MainWindow
+
+    win = MainWindow()
+    win.show()
+    if project:
+        if not os.path.exists(project):
+            print(f"territory-desk: error: {project}: no such file", file=sys.stderr)
+            return 2
+        if not win.open_path(project):
+            return 2
+    return app.exec()
+
+
+def demo_path_for_selftest() -> str:
+    """projects/demo.gpkg when present, else a demo built in a temporary folder."""
+    here = os.path.join("projects", "demo.gpkg")
+    if os.path.exists(here):
+        return here
+    from ..services.project_files import create_demo
+
+    path = os.path.join(tempfile.mkdtemp(prefix="territory-desk-selftest-"), "demo.gpkg")
+    create_demo(path)
+    return path

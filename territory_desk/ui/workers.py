@@ -1,0 +1,60 @@
+"""Run slow work (open, save, import) off the UI thread with a progress dialog; the window keeps painting."""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+
+class _Worker(QThread):
+    finishedOk = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, fn: Callable[[], Any], parent: QObject | None = None):
+        super().__init__(parent)
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            self.finishedOk.emit(self.fn())
+        except BaseException as exc:  # reported to the UI thread, never lost
+            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self.failed.emit(exc)
+
+
+def run_with_progress(parent: QWidget | None, label: str, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` in a worker thread while a modal busy dialog keeps the UI alive. Returns its
+    result or raises its exception in the calling (UI) thread."""
+    dialog = QProgressDialog(label, "", 0, 0, parent)
+    dialog.setWindowTitle("territory_desk")
+    dialog.setCancelButton(None)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    worker = _Worker(fn)
+    loop = QEventLoop()
+    box: dict[str, Any] = {}
+    worker.finishedOk.connect(lambda r: box.setdefault("result", r))
+    worker.failed.connect(lambda e: box.setdefault("error", e))
+    worker.finished.connect(loop.quit)
+    worker.start()
+    if not worker.isFinished():
+        loop.exec()
+    worker.wait()
+    dialog.reset()
+    dialog.deleteLater()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def run_in_background(fn: Callable[[], Any], on_error: Callable[[BaseException], None] | None = None,
+                      parent: QObject | None = None) -> _Worker:
+    """Fire-and-forget worker (autosave). Keep the returned object alive until it finishes."""
+    worker = _Worker(fn, parent)
+    if on_error is not None:
+        worker.failed.connect(on_error)
+    worker.start()
+    return worker
