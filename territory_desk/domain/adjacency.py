@@ -74,26 +74,73 @@ class Adjacency:
         return self._lens
 
 
+def _segment_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shared borders found by matching identical boundary segments (snapped to SNAP_M).
+
+    Exact and fast (one sort over all segments) for coverages whose neighbours share their border
+    vertices, as Census and most GIS boundary files do."""
+    n = len(geoms)
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    owner = pidx[ridx]
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    q = np.round(coords / SNAP_M).astype(np.int64)
+    same = cidx[1:] == cidx[:-1]
+    p0, p1 = q[:-1][same], q[1:][same]
+    c0, c1 = coords[:-1][same], coords[1:][same]
+    own = owner[cidx[:-1][same]]
+    seglen = np.hypot(*(c1 - c0).T)
+    swap = (p0[:, 0] > p1[:, 0]) | ((p0[:, 0] == p1[:, 0]) & (p0[:, 1] > p1[:, 1]))
+    key = np.column_stack([np.where(swap[:, None], p1, p0), np.where(swap[:, None], p0, p1)])
+    keep = np.any(p0 != p1, axis=1)
+    key, own, seglen, c0, c1 = key[keep], own[keep], seglen[keep], c0[keep], c1[keep]
+    order = np.lexsort((own, key[:, 3], key[:, 2], key[:, 1], key[:, 0]))
+    ks, ow = key[order], own[order]
+    dup = np.all(ks[1:] == ks[:-1], axis=1) & (ow[1:] != ow[:-1])
+    first = order[:-1][dup]
+    i = np.minimum(ow[:-1][dup], ow[1:][dup])
+    j = np.maximum(ow[:-1][dup], ow[1:][dup])
+    if len(i) == 0:
+        return i, j, np.zeros(0), np.zeros(0, dtype=object)
+    pair, inv = np.unique(i * n + j, return_inverse=True)
+    lengths = np.bincount(inv, weights=seglen[first])
+    by_pair = np.argsort(inv, kind="stable")
+    segs = shapely.linestrings(np.stack([c0[first], c1[first]], axis=1)[by_pair])
+    lines = shapely.line_merge(shapely.multilinestrings(segs, indices=inv[by_pair]))
+    return pair // n, pair % n, lengths, lines
+
+
+def _intersection_edges(geoms: np.ndarray, a: np.ndarray, b: np.ndarray):
+    """Shared borders of candidate pairs measured by intersecting their boundaries (slow, robust)."""
+    if len(a) == 0:
+        return a, b, np.zeros(0), np.zeros(0, dtype=object)
+    idx = np.unique(np.concatenate([a, b]))
+    snapped = np.empty(len(geoms), dtype=object)
+    snapped[idx] = shapely.boundary(shapely.set_precision(geoms[idx], SNAP_M))
+    shared = shapely.intersection(snapped[a], snapped[b])
+    mixed = shapely.get_type_id(shared) == 7  # GeometryCollection: keep its linear parts
+    for k in np.flatnonzero(mixed):
+        lines = [p for p in shapely.get_parts(shared[k]) if shapely.get_type_id(p) in (1, 2)]
+        shared[k] = shapely.multilinestrings(lines) if lines else shapely.LineString()
+    shared = shapely.line_merge(shared)
+    return a, b, shapely.length(shared), shared
+
+
 def _shared_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    i, j, lengths, lines = _segment_edges(geoms)
+    # pairs that touch but share no identical segment: misaligned borders, or corners only
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
-    if len(a) == 0:
-        return a, b, np.zeros(0), np.zeros(0, dtype=object)
-    # snap to a 1 cm grid so that borders digitised twice with float noise still coincide
-    bounds = shapely.boundary(shapely.set_precision(geoms, SNAP_M))
-    shared = shapely.intersection(bounds[a], bounds[b])
-    mixed = shapely.get_type_id(shared) == 7  # GeometryCollection: keep its linear parts
-    if mixed.any():
-        shared[mixed] = [
-            shapely.multilinestrings([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (1, 2)])
-            for g in shared[mixed]
-        ]
-    shared = shapely.line_merge(shared)
-    lengths = shapely.length(shared)
+    n = len(geoms)
+    rest = ~np.isin(a * n + b, i * n + j)
+    fa, fb, fl, fg = _intersection_edges(geoms, a[rest], b[rest])
+    i, j = np.concatenate([i, fa]), np.concatenate([j, fb])
+    lengths, lines = np.concatenate([lengths, fl]), np.concatenate([lines, fg])
     keep = lengths >= MIN_SHARED_M
-    return a[keep], b[keep], lengths[keep], shared[keep]
+    order = np.lexsort((j[keep], i[keep]))
+    return i[keep][order], j[keep][order], lengths[keep][order], lines[keep][order]
 
 
 def _link_components(geoms: np.ndarray, i: np.ndarray, j: np.ndarray) -> list[tuple[int, int]]:

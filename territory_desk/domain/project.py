@@ -41,9 +41,7 @@ class Project:
     @classmethod
     def from_units(cls, units: UnitLayer, **kw: Any) -> "Project":
         """A new project from a unit layer: measures the units and builds the adjacency graph."""
-        projected = units.projected()
-        units.measure(projected)
-        return cls(units=units, adjacency=build_adjacency(projected), **kw)
+        return cls(units=units, adjacency=build_adjacency(units.projected()), **kw)
 
     @property
     def scenario(self) -> Scenario:
