@@ -49,8 +49,15 @@ class MacroCommand(Command):
         self.text, self.parts = text, parts
 
     def redo(self, doc: Document) -> None:
-        for p in self.parts:
-            p.redo(doc)
+        done: list[Command] = []
+        try:
+            for p in self.parts:
+                p.redo(doc)
+                done.append(p)
+        except Exception:
+            for p in reversed(done):  # all or nothing: a refused part rolls back the others
+                p.undo(doc)
+            raise
 
     def undo(self, doc: Document) -> None:
         for p in reversed(self.parts):
@@ -179,7 +186,7 @@ class SwitchScenario(Command):
         self._activate(doc, self.previous)
 
 
-def _unique_name(doc: Document, base: str) -> str:
+def unique_scenario_name(doc: Document, base: str) -> str:
     names = {s.name for s in doc.project.scenarios}
     if base not in names:
         return base
@@ -195,7 +202,7 @@ class DuplicateScenario(Command):
         self.text = f"Duplicate scenario {source}"
 
     def redo(self, doc: Document) -> None:
-        self.name = self.name or _unique_name(doc, f"{self.source} copy")
+        self.name = self.name or unique_scenario_name(doc, f"{self.source} copy")
         if any(s.name == self.name for s in doc.project.scenarios):
             raise InputError(f"a scenario named {self.name!r} exists already")
         doc.project.scenarios.append(doc.project.get_scenario(self.source).copy(self.name))

@@ -116,6 +116,7 @@ class MainWindow(QMainWindow, ProjectActions):
                   self.act_assign, self.act_unassign):
             e.addSeparator() if a is None else e.addAction(a)
         self.territory_menu = mb.addMenu("&Territories")
+        self.scenario_menu = mb.addMenu("S&cenarios")
         v = mb.addMenu("&View")
         for a in (self.act_full, self.act_zoom_in, self.act_zoom_out, self.act_zoom_sel, self.act_zoom_terr, None):
             v.addSeparator() if a is None else v.addAction(a)
@@ -213,11 +214,12 @@ class MainWindow(QMainWindow, ProjectActions):
     def _fill_territory_menu(self) -> None:
         m = self.territory_menu
         m.clear()
-        for name in ("act_add", "act_rename", "act_recolor", "act_auto_color", "act_set_rep", "act_delete",
-                     "act_merge", "act_assign_here", "act_zoom"):
-            a = getattr(self.territory_panel, name, None)
-            if isinstance(a, QAction):
-                m.addAction(a)
+        for a in self.territory_panel.territory_actions:
+            m.addAction(a)
+        s = self.scenario_menu
+        s.clear()
+        for a in self.territory_panel.scenario_actions:
+            s.addAction(a)
 
     def _update_enabled(self) -> None:
         has = self.model is not None
