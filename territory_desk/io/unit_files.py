@@ -15,8 +15,9 @@ import shapely
 from ..domain.errors import InputError
 from ..domain.units import UnitLayer
 
-ID_CANDIDATES = ("unit_id", "id", "geoid", "zip", "zcta5ce10", "zcta5ce20", "fips", "code", "objectid")
-NAME_CANDIDATES = ("name", "namelsad", "label", "title")
+ID_CANDIDATES = ("unit_id", "id", "geoid", "geoid20", "geoid10", "zcta5ce20", "zcta5ce10", "zip", "zipcode",
+                 "postcode", "plz", "fips", "code", "objectid")
+NAME_CANDIDATES = ("name", "namelsad", "name20", "name10", "label", "title")
 
 
 @dataclass
@@ -55,11 +56,13 @@ def read_unit_layer(
     import pyogrio
 
     if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path} does not exist")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             layers = pyogrio.list_layers(path)
+            if layer is not None and layer not in [str(n) for n, _ in layers]:
+                raise InputError(f"{path}: no layer {layer!r} (layers: {', '.join(str(n) for n, _ in layers)})")
             if layer is None and len(layers) > 1:
                 polys = [str(n) for n, g in layers if g and "polygon" in str(g).lower()]
                 if not polys:
@@ -92,7 +95,7 @@ def read_unit_layer(
     dupes = len(ids) - len(set(ids))
     if dupes:
         raise InputError(f"{path}: field {idc!r} has {dupes} duplicate id(s); choose a unique field with --id-field")
-    names = [str(v) for v in df[namec]] if namec else list(ids)
+    names = _texts(df[namec]) if namec else list(ids)
     bad = ~shapely.is_valid(geoms)
     if bad.any():
         fixed = shapely.make_valid(geoms[bad])
@@ -117,10 +120,16 @@ def read_unit_layer(
         if col.dtype.kind in "iuf" and col.dtype.kind != "b":
             numeric[_clean(c)] = col.to_numpy(dtype=float, na_value=np.nan)
         elif col.dtype.kind in "OUSb" or str(col.dtype) in ("string", "str"):
-            text[_clean(c)] = ["" if v is None else str(v) for v in col]
+            text[_clean(c)] = _texts(col)
     report.features = len(ids)
     units = UnitLayer(ids, names, geoms, crs_text, numeric=numeric, text=text)
     return units, report
+
+
+def _texts(col) -> list[str]:
+    import pandas as pd
+
+    return ["" if pd.isna(v) else str(v) for v in col]
 
 
 def _polygonal(g):
