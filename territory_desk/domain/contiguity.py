@@ -88,12 +88,20 @@ def components_among(seeds: list[int], territory: int, assign: list[int], nbrs: 
     return finished + live
 
 
-def count_pieces(assign: np.ndarray, n_territories: int, edge_i: np.ndarray, edge_j: np.ndarray) -> np.ndarray:
-    """Number of connected pieces of every territory (full recompute)."""
+def count_pieces(
+    assign: np.ndarray, n_territories: int, edge_i: np.ndarray, edge_j: np.ndarray, only: np.ndarray | None = None
+) -> np.ndarray:
+    """Number of connected pieces of every territory (full recompute), or of the territories in ``only``."""
     n = len(assign)
-    same = (assign[edge_i] == assign[edge_j]) & (assign[edge_i] >= 0)
-    mat = coo_matrix((np.ones(int(same.sum())), (edge_i[same], edge_j[same])), shape=(n, n))
-    _, labels = connected_components(mat, directed=False)
-    assigned = assign >= 0
-    pairs = np.unique(np.stack([assign[assigned], labels[assigned]]), axis=1)
-    return np.bincount(pairs[0], minlength=n_territories)[:n_territories].astype(np.int64)
+    ai = assign[edge_i]
+    same = (ai == assign[edge_j]) & (ai >= 0)
+    if only is not None:
+        same &= np.isin(ai, only)
+    mat = coo_matrix((np.ones(int(same.sum()), dtype=np.int8), (edge_i[same], edge_j[same])), shape=(n, n))
+    ncomp, labels = connected_components(mat, directed=False)
+    # every component lies in one territory: count components per territory
+    keep = assign >= 0 if only is None else np.isin(assign, only)
+    comp_territory = np.full(ncomp, -1, dtype=np.int64)
+    comp_territory[labels[keep]] = assign[keep]
+    comp_territory = comp_territory[comp_territory >= 0]
+    return np.bincount(comp_territory, minlength=n_territories)[:n_territories].astype(np.int64)

@@ -24,6 +24,7 @@ from .metrics import Stats, derive_stats
 from .territories import UNASSIGNED
 
 _OUT = -2  # transient marker for the unit being moved
+BATCH = 48  # moves of at least this many units are applied vectorised
 
 
 class Engine:
@@ -47,6 +48,11 @@ class Engine:
         self._nbrs = adjacency.neighbours
         self._lens = adjacency.shared_lengths
         self.n_territories = n_territories
+        # unit -> incident edge ids (CSR), for batch moves
+        ends = np.concatenate([adjacency.i, adjacency.j])
+        order = np.argsort(ends, kind="stable")
+        self._inc_edges = (order % max(adjacency.edge_count, 1)).astype(np.int64)
+        self._inc_ptr = np.searchsorted(ends[order], np.arange(len(self.unit_area) + 1))
         self.reset(assignment)
 
     # ---- state -------------------------------------------------------------------------------
@@ -58,6 +64,7 @@ class Engine:
         if len(a) and (a.max(initial=-1) >= self.n_territories or a.min(initial=0) < UNASSIGNED):
             raise ValueError("assignment refers to a territory that does not exist")
         self._a = a.tolist()
+        self._an = a  # numpy mirror of _a (kept in step on every move)
         state = self.full_state(a)
         self.sums, self.counts, self.area, self.perimeter, self.pieces = state
 
@@ -78,22 +85,28 @@ class Engine:
 
     @property
     def assignment(self) -> np.ndarray:
-        return np.array(self._a, dtype=np.int64)
+        return self._an.copy()
 
     def territory_of(self, unit: int) -> int:
         return self._a[unit]
 
     def units_of(self, territory: int) -> np.ndarray:
-        return np.flatnonzero(self.assignment == territory)
+        return np.flatnonzero(self._an == territory)
 
     # ---- edits -------------------------------------------------------------------------------
     def move(self, units: Iterable[int], dst: int) -> list[tuple[int, int]]:
         """Move units to territory ``dst`` (UNASSIGNED allowed). Returns [(unit, previous)] for undo."""
         if not (UNASSIGNED <= dst < self.n_territories):
             raise ValueError(f"no territory with index {dst}")
+        units = [int(u) for u in units]
+        if len(units) >= BATCH and len(set(units)) == len(units):
+            arr = np.asarray(units, dtype=np.int64)
+            src = self._an[arr]
+            moving = src != dst
+            self._move_batch(arr[moving], dst)
+            return list(zip(arr[moving].tolist(), src[moving].tolist()))
         undo: list[tuple[int, int]] = []
         for u in units:
-            u = int(u)
             src = self._a[u]
             if src != dst:
                 self._move_one(u, src, dst)
@@ -102,6 +115,15 @@ class Engine:
 
     def apply(self, changes: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         """Set each (unit, territory); returns the inverse changes (used by undo)."""
+        if len(changes) >= BATCH and len({u for u, _ in changes}) == len(changes):
+            groups: dict[int, list[int]] = {}
+            for u, dst in changes:
+                groups.setdefault(dst, []).append(u)
+            undo = []
+            for dst, us in groups.items():
+                undo.extend(self.move(us, dst))
+            undo.reverse()
+            return undo
         undo: list[tuple[int, int]] = []
         for u, dst in changes:
             src = self._a[u]
@@ -110,6 +132,48 @@ class Engine:
                 undo.append((u, src))
         undo.reverse()
         return undo
+
+    def _move_batch(self, units: np.ndarray, dst: int) -> None:
+        """Vectorised move of many units: sums and perimeters through the edges incident to the moved
+        units; pieces recomputed for the touched territories only."""
+        if len(units) == 0:
+            return
+        t = self.n_territories
+        old = self._an
+        src = old[units]
+        s_slot = np.where(src < 0, t, src)
+        d_slot = t if dst < 0 else dst
+        vals = self.values[units]
+        np.subtract.at(self.sums, s_slot, vals)
+        self.sums[d_slot] += vals.sum(axis=0)
+        self.counts -= np.bincount(s_slot, minlength=t + 1)
+        self.counts[d_slot] += len(units)
+        self.area -= np.bincount(s_slot, weights=self.unit_area[units], minlength=t + 1)
+        self.area[d_slot] += self.unit_area[units].sum()
+        self.perimeter -= np.bincount(s_slot, weights=self.unit_perimeter[units], minlength=t + 1)
+        self.perimeter[d_slot] += self.unit_perimeter[units].sum()
+        starts, stops = self._inc_ptr[units], self._inc_ptr[units + 1]
+        lens = stops - starts
+        pos = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
+        edges = np.unique(self._inc_edges[pos])
+        ei, ej, el = self.adjacency.i[edges], self.adjacency.j[edges], self.adjacency.length[edges]
+        before_i, before_j = old[ei], old[ej]
+        same = before_i == before_j
+        self.perimeter += 2.0 * np.bincount(np.where(before_i < 0, t, before_i)[same], weights=el[same], minlength=t + 1)
+        new = old.copy()
+        new[units] = dst
+        after_i, after_j = new[ei], new[ej]
+        same = after_i == after_j
+        self.perimeter -= 2.0 * np.bincount(np.where(after_i < 0, t, after_i)[same], weights=el[same], minlength=t + 1)
+        self._an = new
+        a = self._a
+        for u in units.tolist():
+            a[u] = dst
+        touched = np.unique(np.concatenate([src, [dst]]))
+        touched = touched[touched >= 0]
+        if len(touched):
+            pieces = count_pieces(new, t, self.adjacency.i, self.adjacency.j, only=touched)
+            self.pieces[touched] = pieces[touched]
 
     def _move_one(self, u: int, src: int, dst: int) -> None:
         a = self._a
@@ -141,6 +205,7 @@ class Engine:
         self.perimeter[s_slot] -= pu - 2.0 * shared_src
         self.perimeter[d_slot] += pu - 2.0 * shared_dst
         a[u] = _OUT
+        self._an[u] = dst
         if src >= 0:
             self.pieces[src] += (components_among(src_n, src, a, self._nbrs) - 1) if src_n else -1
         if dst >= 0:

@@ -105,3 +105,32 @@ def test_bad_target_rejected(grid_project):
     e = engine_for(grid_project)
     with pytest.raises(ValueError):
         e.move([0], 99)
+
+
+BIG = make_grid_project(12, 12, 5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sets(st.integers(0, 143), min_size=48, max_size=120), st.integers(-1, 4)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.tuples(st.integers(0, 143), st.integers(-1, 4)), max_size=20),
+)
+def test_batch_moves_equal_full_recompute(batches, singles):
+    """Large moves take the vectorised path; mixing them with single moves stays exact."""
+    from territory_desk.domain.engine import BATCH
+
+    assert min(len(u) for u, _ in batches) >= BATCH
+    e = engine_for(BIG)
+    undo_log = []
+    for (units, dst), (u, d) in zip(batches, singles + [(0, 0)] * len(batches)):
+        undo_log.append(e.move(sorted(units), dst))
+        undo_log.append(e.move([u], d))
+        e.check_against_full()
+    for undo in reversed(undo_log):
+        e.apply(list(reversed(undo)))
+    assert np.array_equal(e.assignment, BIG.scenario.assignment)
+    e.check_against_full()
