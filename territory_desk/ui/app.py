@@ -21,6 +21,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 
 def run_gui(project: str | None = None, selftest: bool = False) -> int:
+    if selftest and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a self-test needs no screen
     app = make_app()
     if selftest:
         from .selftest import run_selftest

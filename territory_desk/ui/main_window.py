@@ -2,7 +2,7 @@
 menus, toolbar, status bar. File workflows live in project_actions.py."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget, QLabel, QMainWindow, QMessageBox, QPushButton, QVBoxLayout, QWidget,
@@ -53,6 +53,8 @@ class MainWindow(QMainWindow, ProjectActions):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.metrics_dock)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.history_dock)
         self.history_dock.hide()
+        self.territory_dock.setMinimumWidth(300)
+        self.metrics_dock.setMinimumWidth(360)
 
     def _act(self, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
         a = QAction(text, self)
@@ -188,6 +190,8 @@ class MainWindow(QMainWindow, ProjectActions):
         self.territory_dock.setWidget(self.territory_panel)
         self.metrics_dock.setWidget(self.metrics_panel)
         self.history_dock.setWidget(undo_history_view(model.undo_stack, self))
+        if not QSettings().value("window/state"):
+            QTimer.singleShot(0, self._size_docks)  # once the new panels are laid out
         self._fill_territory_menu()
         basemap = self.load_basemap(doc)
         if basemap is not None:
@@ -210,6 +214,12 @@ class MainWindow(QMainWindow, ProjectActions):
         self.update_title()
         self._update_enabled()
         self.canvas.setFocus()
+
+    def _size_docks(self) -> None:
+        """First start: give the map most of the width (docks ~26 % and ~29 %)."""
+        width = max(self.width(), 1000)
+        self.resizeDocks([self.territory_dock, self.metrics_dock], [int(width * 0.26), int(width * 0.29)],
+                         Qt.Orientation.Horizontal)
 
     def _fill_territory_menu(self) -> None:
         m = self.territory_menu

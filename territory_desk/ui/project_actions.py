@@ -300,12 +300,13 @@ class ProjectActions:
     def load_basemap(self, doc):
         """State outlines from the bundled Census data when the project lies in the US."""
         try:
-            from ..io.bundled_data import state_outlines
             from ..domain.projection import lonlat_bounds
+            from ..io.bundled_data import CENSUS_CRS, read_states
 
             xmin, ymin, xmax, ymax = lonlat_bounds(doc.project.units.geometry, doc.project.units.source_crs)
             if xmax < -130 or xmin > -60 or ymax < 20 or ymin > 55:
                 return None
-            return state_outlines()
-        except Exception:  # the basemap is decoration: never fail an open because of it
+            return read_states().geometry.values, CENSUS_CRS
+        except Exception as exc:  # the basemap is decoration: never fail an open because of it
+            self.show_message(f"State outlines not shown: {exc}")
             return None
