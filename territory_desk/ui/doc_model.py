@@ -51,6 +51,7 @@ class DocModel(QObject):
         self.hidden_territories: set[str] = set()  # territory ids switched off in the layer panel
         self._preview: list[tuple[int, int]] = []  # inverse changes of the pending live edit
         self._preview_target: int | None = None
+        self.read_only = False  # a project open elsewhere: look, don't touch
         doc.listeners.append(self._on_change)
 
     # ---- plumbing ------------------------------------------------------------------------------
@@ -72,12 +73,19 @@ class DocModel(QObject):
 
     def push(self, command: Command) -> bool:
         """Run a command as one undo step. Returns False (and reports) when it was refused."""
+        if self._refuse_read_only():
+            return False
         qc = _QtCommand(self, command)
         self.undo_stack.push(qc)
         if qc.error is not None:
             self.messageRequested.emit(str(qc.error))
             return False
         return True
+
+    def _refuse_read_only(self) -> bool:
+        if self.read_only:
+            self.messageRequested.emit("This project is open read-only (it is being edited elsewhere).")
+        return self.read_only
 
     @property
     def dirty(self) -> bool:
@@ -104,14 +112,17 @@ class DocModel(QObject):
         """Add units to the pending live edit (applied to the engine now, stats update at once).
 
         Returns False with a message when the edit touches a locked territory."""
+        if self._refuse_read_only():
+            return False
         if self._preview_target is not None and self._preview_target != dst:
             self.cancel_preview()
-        self._preview_target = dst
         try:
-            self._preview.extend(self.doc.move_units(units, dst))
+            applied = self.doc.move_units(units, dst)
         except TerritoryDeskError as exc:
             self.messageRequested.emit(str(exc))
             return False
+        self._preview_target = dst
+        self._preview.extend(applied)
         return True
 
     def cancel_preview(self) -> None:

@@ -18,7 +18,7 @@ from .undo import undo_history_view
 TOOLS = [("select", "Select", "S"), ("lasso", "Lasso", "L"), ("paint", "Paint", "P"), ("pan", "Pan", "H")]
 
 
-class MainWindow(QMainWindow, ProjectActions):
+class MainWindow(ProjectActions, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -80,9 +80,9 @@ class MainWindow(QMainWindow, ProjectActions):
         self.act_assign = self._act("Assign selection to active territory", self.assign_selection, "Ctrl+Return")
         self.act_unassign = self._act("Unassign selection", self.unassign_selection, "Delete")
         self.act_full = self._act("Zoom to &full extent", lambda: self.canvas and self.canvas.zoom_full(), "F")
-        self.act_zoom_in = self._act("Zoom &in", lambda: self.canvas and self.canvas.zoom_in(),
+        self.act_zoom_in = self._act("Zoom &in", lambda: self.canvas and self.canvas.zoom_by(1.5),
                                      [QKeySequence("+"), QKeySequence("=")])
-        self.act_zoom_out = self._act("Zoom &out", lambda: self.canvas and self.canvas.zoom_out(), "-")
+        self.act_zoom_out = self._act("Zoom &out", lambda: self.canvas and self.canvas.zoom_by(1 / 1.5), "-")
         self.act_zoom_sel = self._act("Zoom to &selection", self.zoom_selection, "Z")
         self.act_zoom_terr = self._act("Zoom to active &territory", self.zoom_active, "T")
         self.layer_actions = {}
@@ -183,6 +183,7 @@ class MainWindow(QMainWindow, ProjectActions):
 
         self.read_only = read_only
         self.model = model = DocModel(doc, self)
+        model.read_only = read_only
         self.canvas = MapCanvas(model, self)
         self.setCentralWidget(self.canvas)
         self.territory_panel = TerritoryPanel(model, self)
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow, ProjectActions):
             self.canvas.set_layer_visible(key, a.isChecked())
         self.canvas.set_tool(next(k for k, a in self.tool_actions.items() if a.isChecked()))
         self.canvas.hoverUnitChanged.connect(self._on_hover)
+        self.canvas.toolChanged.connect(lambda name: self.tool_actions[name].setChecked(True))
         self.canvas.cursorMoved.connect(lambda lon, lat: self.coord_label.setText(f"{lat:.4f}°, {lon:.4f}°"))
         self.territory_panel.zoomToTerritoryRequested.connect(self.canvas.zoom_to_territory)
         self.territory_panel.visibilityChanged.connect(self.canvas.refresh)

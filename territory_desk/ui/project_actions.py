@@ -217,7 +217,7 @@ class ProjectActions:
             sf.acquire_lock(path)
             self._lock_held = path
             _OPEN_IN_THIS_PROCESS.add(path)
-            self.read_only = False
+            self.read_only = self.model.read_only = False
             self._update_enabled()
         self.model.undo_stack.setClean()
         self.setWindowModified(False)
@@ -283,7 +283,7 @@ class ProjectActions:
         for url in event.mimeData().urls():
             path = url.toLocalFile()
             if path.lower().endswith(".gpkg"):
-                from ..persistence.store import is_project_file
+                from ..persistence import is_project_file
 
                 if is_project_file(path):
                     self.open_path(path)
