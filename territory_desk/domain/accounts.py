@@ -28,8 +28,15 @@ class AccountTable:
             raise InputError("account ids, names and coordinates differ in length")
         for k, v in list(self.numeric.items()):
             self.numeric[k] = np.asarray(v, dtype=np.float64)
+            if len(self.numeric[k]) != n:
+                raise InputError(f"account column {k!r} has the wrong length")
+        for k, v in self.text.items():
+            if len(v) != n:
+                raise InputError(f"account column {k!r} has the wrong length")
         if self.unit_index is not None:
             self.unit_index = np.asarray(self.unit_index, dtype=np.int64)
+            if len(self.unit_index) != n:
+                raise InputError("account unit index has the wrong length")
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -32,9 +32,18 @@ class Project:
             )
         if not self.active:
             self.active = self.scenarios[0].name
+        if len({s.name for s in self.scenarios}) != len(self.scenarios):
+            raise InputError("two scenarios have the same name")
+        if self.active not in {s.name for s in self.scenarios}:
+            raise InputError(f"the active scenario {self.active!r} does not exist")
         for s in self.scenarios:
-            if len(s.assignment) != len(self.units):
+            a = s.assignment
+            if len(a) != len(self.units):
                 raise InputError(f"scenario {s.name!r} does not cover every unit")
+            if len(a) and (a.min() < UNASSIGNED or a.max() >= len(s.territories)):
+                raise InputError(f"scenario {s.name!r} assigns a unit to a territory that does not exist")
+            if len({t.id for t in s.territories}) != len(s.territories):
+                raise InputError(f"scenario {s.name!r} has two territories with the same id")
         if self.accounts.unit_index is None:
             self.locate_accounts()
 

@@ -43,6 +43,9 @@ class UnitLayer:
             self.numeric[k] = np.asarray(v, dtype=np.float64)
             if len(self.numeric[k]) != n:
                 raise InputError(f"unit column {k!r} has the wrong length")
+        for k, v in self.text.items():
+            if len(v) != n:
+                raise InputError(f"unit column {k!r} has the wrong length")
         if len(set(self.ids)) != n:
             raise InputError("unit ids are not unique")
         if not self.work_crs:
