@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import os
 
+import tempfile
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# keep the tests' Qt settings (recent files, window layout) out of the user's configuration
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="territory-desk-tests-config-")
 
 import numpy as np
 import pytest

@@ -10,7 +10,7 @@ import tempfile
 import time
 
 import numpy as np
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -45,6 +45,8 @@ def run_selftest(app: QApplication, project: str | None) -> int:
 
     t0 = time.perf_counter()
     work = tempfile.mkdtemp(prefix="territory-desk-selftest-")
+    # the user's settings (recent files, window layout) are not the self-test's business
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, work)
     try:
         source = project or demo_path_for_selftest()
         _check(os.path.exists(source), f"{source}: no such file")
