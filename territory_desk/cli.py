@@ -6,6 +6,7 @@ findings); never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--units", required=True, metavar="ID[,ID...]")
     s.add_argument("--to", required=True, metavar="TERRITORY", help="territory id or name; 'none' unassigns")
     s.add_argument("--scenario", metavar="NAME")
+    for name in COMMAND_MODULES:  # commands of other areas register themselves here
+        COMMANDS.update(importlib.import_module(name).register(sub))
     return p
 
 
@@ -143,6 +146,8 @@ def _cmd_gui(a) -> int:
 
 
 COMMANDS = {"new": _cmd_new, "demo": _cmd_demo, "stats": _cmd_stats, "check": _cmd_check, "move": _cmd_move}
+# each module has register(subparsers) -> {command name: function(args) -> exit code}
+COMMAND_MODULES = ["territory_desk.cli_import", "territory_desk.cli_optimize", "territory_desk.cli_export"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,8 @@ from .territories import UNASSIGNED, Scenario
 
 @dataclass
 class Change:
-    """What an edit changed: 'assignment' (with unit indices), 'territories', 'scenario'."""
+    """What an edit changed: 'assignment' (with unit indices), 'territories', 'scenario', 'data'
+    (accounts, reps or unit columns replaced: metric fields may have changed)."""
 
     kind: str
     units: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -59,6 +60,12 @@ class Document:
     def rebuild(self) -> None:
         """Full recompute after structural edits (territories added/removed, scenario switched)."""
         self.engine.reset(self.scenario.assignment, len(self.scenario.territories))
+
+    def reload_data(self) -> None:
+        """New engine after the data changed (accounts or unit columns imported: the metric fields
+        may differ); listeners get a 'data' change."""
+        self.engine = engine_for(self.project)
+        self.notify(Change("data"))
 
     # ---- assignment edits ----------------------------------------------------------------------
     def check_editable(self, units: Sequence[int], dst: int) -> None:

@@ -38,6 +38,7 @@ class DocModel(QObject):
     assignmentChanged = Signal(object, object)
     territoriesChanged = Signal()
     scenarioChanged = Signal()
+    dataChanged = Signal()  # accounts/reps/unit columns replaced (metric fields may differ)
     selectionChanged = Signal()
     activeTerritoryChanged = Signal(int)
     messageRequested = Signal(str)
@@ -63,6 +64,10 @@ class DocModel(QObject):
             n = len(self.doc.scenario.territories)
             if self.active_territory >= n:
                 self.set_active_territory(n - 1)
+            self.territoriesChanged.emit()
+        elif change.kind == "data":
+            self.dataChanged.emit()
+            self.scenarioChanged.emit()
             self.territoriesChanged.emit()
         elif change.kind == "scenario":
             n = len(self.doc.scenario.territories)

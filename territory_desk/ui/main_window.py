@@ -131,6 +131,12 @@ class MainWindow(ProjectActions, QMainWindow):
         t = mb.addMenu("T&ools")
         for a in self.tool_actions.values():
             t.addAction(a)
+        self.menus = {"file": f, "edit": e, "territories": self.territory_menu, "scenarios": self.scenario_menu,
+                      "view": v, "tools": t}
+        from . import export_actions, import_actions, optimize_actions
+
+        for area in (import_actions, optimize_actions, export_actions):
+            area.install(self)
         h = mb.addMenu("&Help")
         h.addAction(self._act("&About territory_desk", self.about))
         tb = self.addToolBar("Main")

@@ -1,0 +1,9 @@
+"""CLI commands: export (issue 6). Registered by territory_desk.cli."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> dict:
+    """Add this area's subcommands; return {name: function(args) -> exit code}."""
+    return {}
