@@ -31,7 +31,10 @@ def run_gui(project: str | None = None, selftest: bool = False) -> int:
     from .main_window import MainWindow
 
     win = MainWindow()
-    win.show()
+    if QSettings().value("window/geometry"):
+        win.show()
+    else:
+        win.showMaximized()  # first start: the map wants the whole screen
     if project:
         if not os.path.exists(project):
             print(f"territory-desk: error: {project}: no such file", file=sys.stderr)

@@ -248,7 +248,7 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
         samples = {COL_REP: [r.name for r in project.reps], COL_UNITS: [fmt_int(len(project.units))],
                    COL_ACCOUNTS: [fmt_int(len(project.accounts))], COL_LOCKED: []}
         for c, texts in samples.items():
-            w = min(max(fm.horizontalAdvance(x) for x in [HEADERS[c], *texts]) + 12, 100)
+            w = min(max(fm.horizontalAdvance(x) for x in [HEADERS[c], *texts]) + 12, 90 if c == COL_REP else 100)
             if self._fitted.get(c) != w:  # keeps a width the user dragged until the bound changes
                 self._fitted[c] = w
                 head.resizeSection(c, w)

@@ -9,7 +9,7 @@ from . import UNITS_MIME, is_checked
 
 
 COL_NAME, COL_REP, COL_UNITS, COL_ACCOUNTS, COL_LOCKED = range(5)
-HEADERS = ["Name", "Rep", "Units", "Accounts", "Locked"]
+HEADERS = ["Name", "Rep", "Units", "Accts", "Lock"]
 KIND, KEY = Qt.UserRole + 1, Qt.UserRole + 2  # "region"/"territory"; region id / territory index
 CHECKED, UNCHECKED, PARTIAL = Qt.Checked, Qt.Unchecked, Qt.PartiallyChecked
 
