@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROJECT ?= projects/demo.gpkg
 
-.PHONY: venv run test bench demo clean
+.PHONY: venv run test bench demo clean installer installer-smoke
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,5 +27,11 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
+installer:
+	bash installer/build.sh
+
+installer-smoke:
+	bash installer/smoke_test.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

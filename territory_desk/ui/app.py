@@ -6,6 +6,7 @@ import sys
 import tempfile
 
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
@@ -17,6 +18,10 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("territory_desk")
     QCoreApplication.setApplicationVersion(__version__)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    from ..resources_path import app_icon_path
+
+    app.setWindowIcon(QIcon(str(app_icon_path())))
+    QGuiApplication.setDesktopFileName("territory-desk")
     return app  # type: ignore[return-value]
 
 

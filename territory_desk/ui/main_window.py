@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget, QLabel, QMainWindow, QMessageBox, QPushButton, QVBoxLayout, QWidget,
+    QDockWidget, QLabel, QMainWindow, QMessageBox,
 )
 
 from ..domain.commands import MoveUnits
@@ -158,28 +158,9 @@ class MainWindow(ProjectActions, QMainWindow):
             sb.addPermanentWidget(w)
 
     def _show_start_page(self) -> None:
-        page = QWidget()
-        lay = QVBoxLayout(page)
-        lay.addStretch(1)
-        title = QLabel("<h2>territory_desk</h2><p>Design balanced, compact, contiguous sales territories.</p>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay.addWidget(title)
-        for text, slot in (("Open the US demo", self.open_demo), ("Open a project…", self.open_dialog),
-                           ("New project from a boundary file…", self.new_project_dialog)):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            b.setMaximumWidth(320)
-            lay.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
-        recent = self.recent_files()
-        if recent:
-            lay.addWidget(QLabel("Recent projects:"), 0, Qt.AlignmentFlag.AlignHCenter)
-            for path in recent[:5]:
-                b = QPushButton(path)
-                b.setFlat(True)
-                b.clicked.connect(lambda _=False, p=path: self.open_path(p))
-                lay.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
-        lay.addStretch(2)
-        self.setCentralWidget(page)
+        from .start_page import start_page_for
+
+        self.setCentralWidget(start_page_for(self))
 
     # ---- the open document ----------------------------------------------------------------------
     def set_document(self, doc: Document, read_only: bool = False) -> None:
