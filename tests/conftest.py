@@ -69,3 +69,25 @@ def grid_project():
 @pytest.fixture
 def make_grid():
     return make_grid_project
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_dialogs(monkeypatch):
+    """A modal dialog nobody answers would hang the suite: static dialogs answer 'cancel' unless a test
+    scripts them itself (tests replace the windows' small _ask_* methods)."""
+    try:
+        from PySide6.QtWidgets import QColorDialog, QFileDialog, QInputDialog, QMessageBox
+    except ImportError:  # pragma: no cover - Qt-free runs
+        return
+    from PySide6.QtGui import QColor
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    B = QMessageBox.StandardButton
+    for name in ("question", "warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: B.Cancel))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("", False)))
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("", False)))
+    monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (0, False)))
+    monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a, **k: QColor()))

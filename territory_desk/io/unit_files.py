@@ -1,7 +1,10 @@
-"""Read base-unit polygons from GIS files (shapefile, GeoJSON, GeoPackage, KML) with pyogrio/GDAL.
+"""Read base-unit polygons from GIS files with pyogrio/GDAL: shapefiles (the .shp, a folder of them
+or a .zip), GeoJSON, GeoPackage (choose the layer), KML and KMZ.
 
 Any CRS is accepted; a file without CRS whose coordinates look like longitude/latitude is taken as
-EPSG:4326 and the report says so. Invalid geometries are repaired with make_valid and reported.
+EPSG:4326 and the report says so. Invalid geometries are repaired with make_valid and reported;
+features without an area are skipped and reported; missing or repeated ids are made unique and
+reported (a field with many repeats is refused: it is no id field).
 """
 from __future__ import annotations
 
@@ -27,14 +30,26 @@ class UnitImportReport:
     crs_note: str = ""
     repaired: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    layer: str = ""
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (feature number, reason): not imported
+    renamed: list[tuple[int, str]] = field(default_factory=list)  # (feature number, what happened to its id)
 
     def text(self) -> str:
-        out = [f"{self.path}: {self.features} polygon feature(s)"]
+        out = [f"{self.path}: {self.features} polygon feature(s)" + (f" from layer {self.layer!r}" if self.layer
+                                                                       else "")]
         if self.crs_note:
             out.append(self.crs_note)
         if self.repaired:
-            out.append(f"repaired {len(self.repaired)} invalid geometr{'y' if len(self.repaired) == 1 else 'ies'}: "
-                       + ", ".join(self.repaired[:10]) + (" ..." if len(self.repaired) > 10 else ""))
+            out.append(f"repaired {len(self.repaired)} invalid geometr{'y' if len(self.repaired) == 1 else 'ies'} "
+                       "(make_valid): " + ", ".join(self.repaired[:10]) + (" ..." if len(self.repaired) > 10 else ""))
+        if self.renamed:
+            out.append(f"{len(self.renamed)} id(s) were missing or duplicated and were made unique: "
+                       + "; ".join(f"feature {k}: {w}" for k, w in self.renamed[:5])
+                       + (" ..." if len(self.renamed) > 5 else ""))
+        if self.skipped:
+            out.append(f"skipped {len(self.skipped)} feature(s): "
+                       + "; ".join(f"feature {k}: {w}" for k, w in self.skipped[:5])
+                       + (" ..." if len(self.skipped) > 5 else ""))
         out.extend(self.lines)
         return "\n".join(out)
 
@@ -49,10 +64,8 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], w
     return next((low[c] for c in candidates if c in low), None)
 
 
-def read_unit_layer(
-    path: str, id_field: str | None = None, name_field: str | None = None, layer: str | None = None
-) -> tuple[UnitLayer, UnitImportReport]:
-    """Read a polygon layer as a UnitLayer. Raises InputError with one clear line when it cannot."""
+def list_unit_layers(path: str) -> list[tuple[str, str]]:
+    """[(layer name, geometry type)] of a GIS file, folder of shapefiles or .zip."""
     import pyogrio
 
     if not os.path.exists(path):
@@ -60,48 +73,103 @@ def read_unit_layer(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            layers = pyogrio.list_layers(path)
-            if layer is not None and layer not in [str(n) for n, _ in layers]:
-                raise InputError(f"{path}: no layer {layer!r} (layers: {', '.join(str(n) for n, _ in layers)})")
-            if layer is None and len(layers) > 1:
-                polys = [str(n) for n, g in layers if g and "polygon" in str(g).lower()]
-                if not polys:
-                    raise InputError(f"{path}: no polygon layer (layers: {', '.join(str(n) for n, _ in layers)})")
-                layer = polys[0]
-            df = pyogrio.read_dataframe(path, layer=layer)
+            return [(str(n), str(g or "")) for n, g in pyogrio.list_layers(path)]
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read as a GIS layer ({_first_line(exc)})") from None
+
+
+def list_unit_fields(path: str, layer: str | None = None) -> list[str]:
+    """Attribute field names of a layer (for choosing the id field)."""
+    import pyogrio
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the fields ({_first_line(exc)})") from None
+
+
+def _candidate_layers(path: str, layers: list[tuple[str, str]], layer: str | None) -> list[str]:
+    names = [n for n, _ in layers]
+    if layer is not None:
+        if layer not in names:
+            raise InputError(f"{path}: no layer {layer!r} (layers: {', '.join(names)})")
+        return [layer]
+    if len(layers) <= 1:
+        return names[:1] or [None]  # type: ignore[list-item]
+    polys = [n for n, g in layers if "polygon" in g.lower()]
+    unknown = [n for n, g in layers if not g or g.lower() in ("unknown", "geometrycollection", "geometry")]
+    if not polys and not unknown:
+        raise InputError(f"{path}: no polygon layer (layers: {', '.join(names)})")
+    return polys + unknown
+
+
+def read_unit_layer(
+    path: str, id_field: str | None = None, name_field: str | None = None, layer: str | None = None
+) -> tuple[UnitLayer, UnitImportReport]:
+    """Read a polygon layer (shapefile, folder of shapefiles, .zip, GeoJSON, GeoPackage, KML/KMZ) as a
+    UnitLayer. Raises InputError with one clear line when it cannot."""
+    import pyogrio
+
+    path = os.fspath(path)
+    layers = list_unit_layers(path)
+    candidates = _candidate_layers(path, layers, layer)
+    df, chosen = None, None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name in candidates:
+                df = pyogrio.read_dataframe(path, layer=name)
+                chosen = name
+                if df.geometry is not None and len(df) and np.isin(
+                        shapely.get_type_id(np.asarray(df.geometry.values, dtype=object)), (3, 6)).any():
+                    break
     except InputError:
         raise
     except Exception as exc:  # GDAL's messages are the clearest we have
-        raise InputError(f"{path}: cannot read as a GIS layer ({str(exc).splitlines()[0]})") from None
-    report = UnitImportReport(path)
-    if df.geometry is None or len(df) == 0:
+        raise InputError(f"{path}: cannot read as a GIS layer ({_first_line(exc)})") from None
+    report = UnitImportReport(path, layer=chosen if len(layers) > 1 else "")
+    others = [n for n in candidates if n != chosen]
+    if layer is None and len(layers) > 1 and others:
+        report.lines.append(f"used layer {chosen!r}; other layers: {', '.join(others)} (choose with --layer)")
+    if path.lower().endswith(".shp") and not any(os.path.exists(os.path.splitext(path)[0] + e)
+                                                 for e in (".dbf", ".DBF")):
+        report.lines.append("the shapefile has no .dbf file: it has no attributes")
+    if df is None or df.geometry is None or len(df) == 0:
         raise InputError(f"{path}: the layer has no features")
     geoms = np.asarray(df.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
-    keep = np.isin(types, (3, 6))  # Polygon, MultiPolygon
+    keep = np.isin(types, (3, 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
     if not keep.any():
         raise InputError(f"{path}: the layer has no polygons (units must be areas)")
-    if not keep.all():
-        report.lines.append(f"skipped {int((~keep).sum())} non-polygon feature(s) (rows "
-                            + ", ".join(str(i + 1) for i in np.flatnonzero(~keep)[:10]) + ")")
+    for i in np.flatnonzero(~keep):
+        what = "no geometry" if geoms[i] is None or shapely.is_empty(geoms[i]) else \
+            f"a {geoms[i].geom_type} is not an area"
+        report.skipped.append((int(i) + 1, what))
+    features = np.flatnonzero(keep) + 1
     df = df[keep].reset_index(drop=True)
     geoms = geoms[keep]
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms[bad] = np.array([_polygonal(g) for g in shapely.make_valid(geoms[bad])], dtype=object)
+        lost = bad & shapely.is_empty(geoms)
+        for i in np.flatnonzero(lost):
+            report.skipped.append((int(features[i]), "an invalid geometry with no area left after repair"))
+        if lost.all():
+            raise InputError(f"{path}: every polygon is invalid and has no area left after repair")
+        df, geoms, features, bad = df[~lost].reset_index(drop=True), geoms[~lost], features[~lost], bad[~lost]
+    report.skipped.sort()
     columns = [c for c in df.columns if c != "geometry"]
     idc = _pick(columns, id_field, ID_CANDIDATES, "id")
     namec = _pick(columns, name_field, NAME_CANDIDATES, "name")
-    ids = [str(v) for v in df[idc]] if idc else [str(i + 1) for i in range(len(df))]
-    if idc is None:
+    if idc:
+        ids = _unique_ids(path, _texts(df[idc]), features, idc, report)
+    else:
+        ids = [str(i + 1) for i in range(len(df))]
         report.lines.append("no id field found: units are numbered 1..n (choose one with --id-field)")
-    dupes = len(ids) - len(set(ids))
-    if dupes:
-        raise InputError(f"{path}: field {idc!r} has {dupes} duplicate id(s); choose a unique field with --id-field")
     names = _texts(df[namec]) if namec else list(ids)
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():
-        fixed = shapely.make_valid(geoms[bad])
-        fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
-        geoms[bad] = fixed
-        report.repaired = [ids[i] for i in np.flatnonzero(bad)]
+    report.repaired = [ids[i] for i in np.flatnonzero(bad)]
     crs = df.crs
     if crs is None:
         xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
@@ -124,6 +192,46 @@ def read_unit_layer(
     report.features = len(ids)
     units = UnitLayer(ids, names, geoms, crs_text, numeric=numeric, text=text)
     return units, report
+
+
+def _unique_ids(path: str, ids: list[str], features: np.ndarray, field_name: str,
+               report: UnitImportReport) -> list[str]:
+    """Ids made unique: an empty id becomes "feature-N", a repeated one "ID-2"; both reported. More
+    than 5 % repeated means the field is no id field at all: one clear error."""
+    import collections
+
+    counts = collections.Counter(i for i in ids if i.strip())
+    dupes = sum(c - 1 for c in counts.values() if c > 1)
+    if dupes and dupes > max(1, len(ids) // 20):
+        raise InputError(f"{path}: field {field_name!r} has {dupes} duplicate id(s); choose a unique field "
+                         "with --id-field")
+    used = set(counts)
+    seen: set[str] = set()
+    out: list[str] = []
+    for i, feature in zip(ids, features.tolist()):
+        key = i.strip()
+        if not key:
+            new = f"feature-{feature}"
+            while new in used:
+                new += "_"
+            report.renamed.append((feature, f"empty id, now {new!r}"))
+        elif key in seen:
+            k = 2
+            while f"{key}-{k}" in used:
+                k += 1
+            new = f"{key}-{k}"
+            report.renamed.append((feature, f"repeated id {key!r}, now {new!r}"))
+        else:
+            new = key
+        seen.add(key)
+        used.add(new)
+        out.append(new)
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _texts(col) -> list[str]:

@@ -29,6 +29,9 @@ from .reader import _one_line, load_project
 from .schema import lookup, sql_floats
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+# The R-tree is an optional GeoPackage extension; filling it costs ~16 s per million points (SQLite
+# inserts one by one), so very large account layers are saved without it (QGIS reads them all the same).
+ACCOUNTS_RTREE_LIMIT = 250_000
 _STALE_AFTER_S = 600  # a temp file of a dead saving process older than this is removed by the next save
 
 
@@ -218,7 +221,8 @@ def _write_accounts(conn: sqlite3.Connection, project: Project) -> list[dict[str
         range(1, len(acc) + 1), gpkg.encode_geometries(pts, 4326, envelope=False), _sql_texts(acc.ids),
         _sql_texts(acc.names), lookup(project.units.ids, unit_index), *_data(specs, acc.numeric, acc.text)])
     gpkg.set_extent(conn, schema.ACCOUNTS_LAYER, pts)
-    gpkg.add_spatial_index(conn, schema.ACCOUNTS_LAYER, pts)
+    if len(acc) <= ACCOUNTS_RTREE_LIMIT:
+        gpkg.add_spatial_index(conn, schema.ACCOUNTS_LAYER, pts)
     return specs
 
 

@@ -1,6 +1,7 @@
 """Run slow work (open, save, import) off the UI thread with a progress dialog; the window keeps painting."""
 from __future__ import annotations
 
+import gc
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -33,16 +34,23 @@ def run_with_progress(parent: QWidget | None, label: str, fn: Callable[[], Any])
     dialog.setCancelButton(None)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(300)
+    # Python's cyclic GC runs in whichever thread allocates: in the worker it could delete dead Qt
+    # objects (old dialogs) off the UI thread and crash. Collect here, then keep it off meanwhile.
+    gc.collect()
+    gc.disable()
     worker = _Worker(fn)
     loop = QEventLoop()
     box: dict[str, Any] = {}
     worker.finishedOk.connect(lambda r: box.setdefault("result", r))
     worker.failed.connect(lambda e: box.setdefault("error", e))
     worker.finished.connect(loop.quit)
-    worker.start()
-    if not worker.isFinished():
-        loop.exec()
-    worker.wait()
+    try:
+        worker.start()
+        if not worker.isFinished():
+            loop.exec()
+        worker.wait()
+    finally:
+        gc.enable()
     dialog.reset()
     dialog.deleteLater()
     if "error" in box:

@@ -369,10 +369,10 @@ class MetricsPanel(QWidget):
         self.toleranceChanged.emit(float(v))
 
     def _on_doc_changed(self, change) -> None:
-        if change.kind == "scenario" and list(self.model.doc.fields) != self._fields:
+        if change.kind in ("scenario", "data") and list(self.model.doc.fields) != self._fields:
             self._fill_fields()
             self.set_field(self.current_field() if self.current_field() in self._fields else self._fields[0])
-        self.refresh(reset=change.kind == "scenario")
+        self.refresh(reset=change.kind in ("scenario", "data"))
 
     def _refresh_summary(self, s) -> None:
         doc, tm = self.model.doc, self.table_model
