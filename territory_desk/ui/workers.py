@@ -17,12 +17,16 @@ class _Worker(QThread):
     def __init__(self, fn: Callable[[], Any], parent: QObject | None = None):
         super().__init__(parent)
         self.fn = fn
+        self.result: Any = None
+        self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.finishedOk.emit(self.fn())
+            self.result = self.fn()
+            self.finishedOk.emit(self.result)
         except BaseException as exc:  # reported to the UI thread, never lost
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self.error = exc
             self.failed.emit(exc)
 
 
@@ -40,9 +44,6 @@ def run_with_progress(parent: QWidget | None, label: str, fn: Callable[[], Any])
     gc.disable()
     worker = _Worker(fn)
     loop = QEventLoop()
-    box: dict[str, Any] = {}
-    worker.finishedOk.connect(lambda r: box.setdefault("result", r))
-    worker.failed.connect(lambda e: box.setdefault("error", e))
     worker.finished.connect(loop.quit)
     try:
         worker.start()
@@ -53,9 +54,10 @@ def run_with_progress(parent: QWidget | None, label: str, fn: Callable[[], Any])
         gc.enable()
     dialog.reset()
     dialog.deleteLater()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
+    # read the outcome from the worker itself: queued signals may not be delivered yet
+    if worker.error is not None:
+        raise worker.error
+    return worker.result
 
 
 def run_in_background(fn: Callable[[], Any], on_error: Callable[[BaseException], None] | None = None,
