@@ -5,7 +5,7 @@ import os
 import sys
 import tempfile
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -25,6 +25,20 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+class _FileOpenFilter(QObject):
+    """macOS hands a .gpkg opened from Finder to a running app as a FileOpen event, not an argument."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.FileOpen and event.file():
+            self.window.open_path(event.file())
+            return True
+        return False
+
+
 def run_gui(project: str | None = None, selftest: bool = False) -> int:
     if selftest and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a self-test needs no screen
@@ -36,6 +50,7 @@ def run_gui(project: str | None = None, selftest: bool = False) -> int:
     from .main_window import MainWindow
 
     win = MainWindow()
+    app.installEventFilter(_FileOpenFilter(win))
     if QSettings().value("window/geometry"):
         win.show()
     else:
