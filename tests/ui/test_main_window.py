@@ -234,3 +234,19 @@ def test_selftest_command(demo):
                        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("selftest ok")
+
+
+def test_file_open_event_opens_the_project(qtbot, window, demo):
+    """macOS Finder: a .gpkg opened while the app runs arrives as a FileOpen event."""
+    from PySide6.QtGui import QFileOpenEvent
+
+    from territory_desk.ui.app import _FileOpenFilter
+
+    app = QApplication.instance()
+    filt = _FileOpenFilter(window)
+    app.installEventFilter(filt)
+    try:
+        QApplication.sendEvent(app, QFileOpenEvent(demo))
+    finally:
+        app.removeEventFilter(filt)
+    assert window.model is not None and window.model.doc.path == os.path.abspath(demo)
