@@ -6,8 +6,8 @@ import numpy as np
 # ColorBrewer Set3/Paired-like pastel-to-mid tones that keep black labels readable
 PALETTE = [
     "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
-    "#bc80bd", "#ccebc5", "#a6cee3", "#e5c494", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3",
-    "#a6d854", "#ffd92f", "#b2df8a", "#cab2d6",
+    "#bc80bd", "#ccebc5", "#a6cee3", "#e5c494", "#66c2a5", "#c7a76c", "#8da0cb", "#e78ac3",
+    "#a6d854", "#d9d9d9", "#b2df8a", "#cab2d6",
 ]
 
 
