@@ -25,7 +25,8 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2
 
 bench: $(VENV)/.installed
-	for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+	$(PY) -m pip install -q -e '.[test,bench]'
+	for b in tests/bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b; done
 
 installer:
 	bash installer/build.sh
