@@ -186,8 +186,9 @@ class SwitchScenario(Command):
         self._activate(doc, self.previous)
 
 
-def unique_scenario_name(doc: Document, base: str) -> str:
-    names = {s.name for s in doc.project.scenarios}
+def unique_scenario_name(project, base: str) -> str:
+    """``base``, or ``base (2)``, ``base (3)``… whichever no scenario of the project uses yet."""
+    names = {s.name for s in project.scenarios}
     if base not in names:
         return base
     n = 2
@@ -202,7 +203,7 @@ class DuplicateScenario(Command):
         self.text = f"Duplicate scenario {source}"
 
     def redo(self, doc: Document) -> None:
-        self.name = self.name or unique_scenario_name(doc, f"{self.source} copy")
+        self.name = self.name or unique_scenario_name(doc.project, f"{self.source} copy")
         if any(s.name == self.name for s in doc.project.scenarios):
             raise InputError(f"a scenario named {self.name!r} exists already")
         doc.project.scenarios.append(doc.project.get_scenario(self.source).copy(self.name))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..domain.commands import unique_scenario_name
 from ..domain.accounts import locate_points
 from ..domain.colors import distinct_colors, territory_neighbours
 from ..domain.engine import engine_for
@@ -78,7 +79,7 @@ def run(project: Project, options: OptimizeOptions, progress: Callable[[float, s
     """Design (or rebalance) and return the new scenario; the project is not changed."""
     rebalance = options.source is not None
     base = project.get_scenario(options.source) if rebalance else project.scenario
-    name = (options.scenario_name or "").strip() or unique_name(
+    name = (options.scenario_name or "").strip() or unique_scenario_name(
         project, f"{base.name} {'rebalanced' if rebalance else 'optimized'}")
     if any(s.name == name for s in project.scenarios):
         raise InputError(f"a scenario named {name!r} exists already (choose another with --scenario)")
@@ -109,15 +110,6 @@ def add_scenario(project: Project, scenario: Scenario) -> None:
     project.scenarios.append(scenario)
     project.active = scenario.name
 
-
-def unique_name(project: Project, base: str) -> str:
-    names = {s.name for s in project.scenarios}
-    if base not in names:
-        return base
-    n = 2
-    while f"{base} ({n})" in names:
-        n += 1
-    return f"{base} ({n})"
 
 
 # ---- which units, which territories --------------------------------------------------------------

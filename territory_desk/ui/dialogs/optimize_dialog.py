@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.errors import InputError
-from ...services.optimize import OptimizeOptions, unique_name
+from ...domain.commands import unique_scenario_name
+from ...services.optimize import OptimizeOptions
 
 COL_METRIC, COL_TOL, COL_WEIGHT = 0, 1, 2
 
@@ -179,7 +180,7 @@ class OptimizeDialog(QDialog):
             self.table.cellWidget(r, COL_TOL).setEnabled(not index)
             self.table.cellWidget(r, COL_WEIGHT).setEnabled(index)
         base = self.source.currentText() if rebalance else self.doc.project.active
-        self.name.setPlaceholderText(unique_name(self.doc.project, f"{base} {'rebalanced' if rebalance else 'optimized'}"))
+        self.name.setPlaceholderText(unique_scenario_name(self.doc.project, f"{base} {'rebalanced' if rebalance else 'optimized'}"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Rebalance" if rebalance else "Design")
 
     def checked_metrics(self) -> list[int]:

@@ -163,7 +163,7 @@ class TerritoryActionsMixin:
 
     def duplicate_scenario(self) -> None:
         src = self._current_scenario() or self.model.doc.project.active
-        default = unique_scenario_name(self.model.doc, f"{src} copy")
+        default = unique_scenario_name(self.model.doc.project, f"{src} copy")
         name = self._ask_text("Duplicate scenario", f"Name of the copy of {src}:", default)
         if name:
             self.model.push(DuplicateScenario(src, name))
