@@ -172,6 +172,12 @@ class OptimizeActions(QObject):
         if not model.push(AddScenario(result.scenario, text=f"Design territories: {result.scenario.name}")):
             self.finished.emit(None)
             return
+        # show the metric that was balanced in the Metrics panel
+        opts = self.worker.options if self.worker is not None else None
+        balanced = ([m for m, _ in opts.balance] or list(opts.weights)) if opts is not None else []
+        panel = getattr(self.window, "metrics_panel", None)
+        if panel is not None and balanced and balanced[0] in model.doc.fields:
+            panel.set_field(balanced[0])
         lines = result.summary_lines()
         if hasattr(self.window, "show_message"):
             self.window.show_message(f"New scenario {result.scenario.name!r}: " + "; ".join(lines[1:3]))
