@@ -91,3 +91,33 @@ def _no_blocking_dialogs(monkeypatch):
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("", False)))
     monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (0, False)))
     monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a, **k: QColor()))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The real main window with its own settings; questions answer from ``window.answers`` (in order),
+    then ``window.default_answer``, then the dialog's default; errors are collected in ``window.errors``."""
+    from PySide6.QtCore import QSettings
+
+    from territory_desk.ui.app import make_app
+    from territory_desk.ui.main_window import MainWindow
+
+    make_app()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings().clear()
+    w = MainWindow()
+    w.answers, w.default_answer, w.errors = [], None, []
+    w._ask = lambda title, text, buttons, default: (
+        w.answers.pop(0) if w.answers else (w.default_answer if w.default_answer is not None else default))
+    w._error = lambda text: w.errors.append(text)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    for helper in ("optimize_actions",):
+        if hasattr(getattr(w, helper, None), "shutdown"):
+            getattr(w, helper).shutdown()
+    if w.model is not None:
+        w.model.undo_stack.setClean()
+    w.close()

@@ -16,7 +16,7 @@ from ..domain.errors import InputError
 from ..domain.units import UnitLayer
 from .column_mapping import ColumnMapping, parse_numbers
 from .geocoding import METHOD_NAMES, place_rows
-from .import_report import ADDED, CHANGED, UNCHANGED, ImportReport, method_counts
+from .import_report import ADDED, CHANGED, UNCHANGED, ImportReport, method_counts, start_report
 from .tables import RawTable
 
 ADDRESS_ROLES = ("street", "city", "state", "zip", "county")
@@ -77,14 +77,7 @@ def numeric_columns(raw: RawTable, mapping: ColumnMapping, reason: np.ndarray) -
 def build_accounts(raw: RawTable, mapping: ColumnMapping, units: UnitLayer,
                    previous: AccountTable | None = None) -> tuple[AccountTable, ImportReport]:
     """The new account table and its report. Raises InputError when nothing can be imported."""
-    report = ImportReport("accounts", raw.path, rows_read=raw.rows_read, reimport=previous is not None and
-                          len(previous) > 0)
-    report.notes.append(f"read as {raw.describe()}; columns: {mapping.describe()}")
-    report.notes.extend(raw.notes)
-    for row, why in raw.bad_rows:
-        report.reject(row, "", f"bad row: {why}")
-    if len(raw) == 0:
-        raise InputError(f"{raw.path}: there are no data rows" + (" (only a header)" if not raw.bad_rows else ""))
+    report = start_report("accounts", raw, mapping, reimport=previous is not None and len(previous) > 0)
     check_location_columns(raw, mapping, "account")
     n = len(raw)
     reason = np.full(n, None, dtype=object)

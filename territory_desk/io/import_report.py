@@ -17,6 +17,7 @@ from typing import TextIO
 
 import numpy as np
 
+from ..domain.errors import InputError
 from .geocoding import METHOD_NAMES
 
 ADDED, CHANGED, UNCHANGED, KEPT = 1, 2, 3, 4
@@ -131,6 +132,18 @@ class ImportReport:
             yield _rejected_row(rej)
         for rid in self.removed_ids:
             yield ("", rid, "removed", "", "not in the new file")
+
+
+def start_report(kind: str, raw, mapping, reimport: bool) -> ImportReport:
+    """The report of a table import: what was read, bad rows rejected; refuses a table with no data rows."""
+    report = ImportReport(kind, raw.path, rows_read=raw.rows_read, reimport=reimport)
+    report.notes.append(f"read as {raw.describe()}; columns: {mapping.describe()}")
+    report.notes.extend(raw.notes)
+    for row, why in raw.bad_rows:
+        report.reject(row, "", f"bad row: {why}")
+    if len(raw) == 0:
+        raise InputError(f"{raw.path}: there are no data rows" + (" (only a header)" if not raw.bad_rows else ""))
+    return report
 
 
 def _rejected_row(r: Rejection) -> tuple:

@@ -17,7 +17,7 @@ from ..domain.reps import Rep
 from .account_import import no_reason, numeric_columns, row_ids, text_column
 from .column_mapping import ColumnMapping, parse_numbers
 from .geocoding import NOT_PLACED, place_rows
-from .import_report import ADDED, CHANGED, UNCHANGED, ImportReport, method_counts
+from .import_report import ADDED, CHANGED, UNCHANGED, ImportReport, method_counts, start_report
 from .tables import RawTable
 
 _LIST_SPLIT = re.compile(r"\s*[,;/|]\s*")
@@ -29,13 +29,7 @@ def split_list(text: str) -> list[str]:
 
 
 def build_reps(raw: RawTable, mapping: ColumnMapping, previous: list[Rep] | None = None) -> tuple[list[Rep], ImportReport]:
-    report = ImportReport("reps", raw.path, rows_read=raw.rows_read, reimport=bool(previous))
-    report.notes.append(f"read as {raw.describe()}; columns: {mapping.describe()}")
-    report.notes.extend(raw.notes)
-    for row, why in raw.bad_rows:
-        report.reject(row, "", f"bad row: {why}")
-    if len(raw) == 0:
-        raise InputError(f"{raw.path}: there are no data rows" + (" (only a header)" if not raw.bad_rows else ""))
+    report = start_report("reps", raw, mapping, reimport=bool(previous))
     if mapping.column("id") is None and mapping.column("name") is None and mapping.column("last_name") is None:
         raise InputError(f"{raw.path}: no column holds a rep id or name (columns: {', '.join(raw.columns[:12])}); "
                          "map one with --map 'COLUMN=id'")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
@@ -19,28 +19,6 @@ def demo_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
     create_demo(str(path), seed=1)
     return str(path)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from territory_desk.ui.app import make_app
-    from territory_desk.ui.main_window import MainWindow
-
-    make_app()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QSettings().clear()
-    w = MainWindow()
-    w._ask = lambda title, text, buttons, default: default
-    w.errors = []
-    w._error = lambda text: w.errors.append(text)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    if w.model is not None:
-        w.model.undo_stack.setClean()
-    w.close()
 
 
 def _open(window, qtbot, demo_file):

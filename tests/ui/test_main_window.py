@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -31,28 +31,6 @@ def demo(demo_source, tmp_path):
     path = tmp_path / "demo.gpkg"
     shutil.copy(demo_source, path)
     return str(path)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from territory_desk.ui.app import make_app
-    from territory_desk.ui.main_window import MainWindow
-
-    make_app()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QSettings().clear()
-    w = MainWindow()
-    w.answers = []  # scripted answers to questions, in order
-    w._ask = lambda title, text, buttons, default: w.answers.pop(0) if w.answers else default
-    w._error = lambda text: w.errors.append(text)
-    w.errors = []
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    yield w
-    if w.model is not None:
-        w.model.undo_stack.setClean()
-    w.close()
 
 
 def move_with_button(w, p: QPoint):

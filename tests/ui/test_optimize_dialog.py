@@ -3,7 +3,7 @@ worker thread, cancel keeps the best plan so far, the result is a new active sce
 undo removes, and a refused request says why."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -14,25 +14,9 @@ from conftest import make_grid_project
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    from territory_desk.ui.app import make_app
-    from territory_desk.ui.main_window import MainWindow
-
-    make_app()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QSettings().clear()
-    w = MainWindow()
-    w.errors = []
-    w._error = lambda text: w.errors.append(text)
-    w._ask = lambda title, text, buttons, default: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    yield w
-    w.optimize_actions.shutdown()
-    if w.model is not None:
-        w.model.undo_stack.setClean()
-    w.close()
+def window(window):
+    window.default_answer = QMessageBox.StandardButton.Discard
+    return window
 
 
 def open_grid(window, nx=10, ny=8, seed=3):

@@ -208,35 +208,3 @@ def anneal(st: SearchState, iterations: int, rng: np.random.Generator, t0: float
             best, best_a = cur, st.an.copy()
     if st.compact_objective() > best + EPS:
         st.reset(best_a)
-
-
-def anneal_balance(st: SearchState, iterations: int, rng: np.random.Generator, t0: float, t1: float,
-                   stop=lambda: False) -> None:
-    """Simulated annealing on the "balance" objective (balance cost + dispersion - a little ΣPP)."""
-    g = st.g
-    src, dst = g.src[g.move_edges].tolist(), g.dst[g.move_edges].tolist()
-    a, movable = st.a, st.movable
-    block = 4096
-    for start in range(0, iterations, block):
-        if stop():
-            break
-        n_it = min(block, iterations - start)
-        if start % (block * 8) == 0:
-            st.update_centres()
-        picks = rng.integers(0, len(src), n_it).tolist()
-        coins = rng.random(n_it).tolist()
-        temp = t0 * (t1 / t0) ** (start / iterations)
-        for e, coin in zip(picks, coins):
-            u = src[e]
-            A, B = a[u], a[dst[e]]
-            if A == B or not movable[u]:
-                continue
-            r = score(st, u, A, B, "balance")
-            if r is None:
-                continue
-            d = r[0]
-            if d > 0 and coin >= math.exp(-d / temp):
-                continue
-            if not st.can_remove(u, A):
-                continue
-            st.apply(u, A, B, r[1], r[2])
