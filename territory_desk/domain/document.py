@@ -58,8 +58,9 @@ class Document:
             fn(change)
 
     def rebuild(self) -> None:
-        """Full recompute after structural edits (territories added/removed, scenario switched)."""
-        self.engine.reset(self.scenario.assignment, len(self.scenario.territories))
+        """Full recompute after structural edits (territories added/removed, scenario switched, pins
+        or layers changed): a new engine, since the counted accounts may differ."""
+        self.engine = engine_for(self.project)
 
     def reload_data(self) -> None:
         """New engine after the data changed (accounts or unit columns imported: the metric fields

@@ -37,8 +37,12 @@ class Engine:
         adjacency: Adjacency,
         assignment: np.ndarray,
         n_territories: int,
+        offsets: np.ndarray | None = None,
     ) -> None:
         self.fields = list(fields)
+        # constant per-slot additions to the sums (pinned accounts count in their territory
+        # whatever the units do); shape (n_territories + 1, n_fields) or None
+        self.offsets = None if offsets is None else np.asarray(offsets, dtype=np.float64).copy()
         self.values = np.ascontiguousarray(values, dtype=np.float64)
         self.unit_area = np.asarray(area, dtype=np.float64)
         self.unit_perimeter = np.asarray(perimeter, dtype=np.float64)
@@ -74,6 +78,8 @@ class Engine:
         slot = np.where(a < 0, t, a)
         sums = np.zeros((t + 1, self.values.shape[1]))
         np.add.at(sums, slot, self.values)
+        if self.offsets is not None:
+            sums += self.offsets
         counts = np.bincount(slot, minlength=t + 1).astype(np.int64)
         area = np.bincount(slot, weights=self.unit_area, minlength=t + 1)
         perim = np.bincount(slot, weights=self.unit_perimeter, minlength=t + 1)
@@ -217,6 +223,8 @@ class Engine:
         """Append an empty territory slot; returns its index."""
         t = self.n_territories
         self.sums = np.insert(self.sums, t, 0.0, axis=0)
+        if self.offsets is not None:
+            self.offsets = np.insert(self.offsets, t, 0.0, axis=0)
         self.counts = np.insert(self.counts, t, 0)
         self.area = np.insert(self.area, t, 0.0)
         self.perimeter = np.insert(self.perimeter, t, 0.0)
@@ -243,14 +251,17 @@ def engine_for(project, scenario=None) -> Engine:
     """An engine over a project's units and metric fields for one scenario (default: active)."""
     from .metrics import metric_fields, unit_values
 
+    from .metrics import pinned_values
+
     scenario = scenario or project.scenario
     fields = metric_fields(project)
     return Engine(
         [f.key for f in fields],
-        unit_values(project, fields),
+        unit_values(project, fields, scenario),
         project.units.area_m2,
         project.units.perimeter_m,
         project.adjacency,
         scenario.assignment,
         len(scenario.territories),
+        offsets=pinned_values(project, fields, scenario),
     )

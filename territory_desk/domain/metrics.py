@@ -35,12 +35,19 @@ def metric_fields(project) -> list[MetricField]:
     return fields
 
 
-def unit_values(project, fields: list[MetricField]) -> np.ndarray:
-    """Matrix (n_units, n_fields) of each unit's contribution to each metric."""
+def unit_values(project, fields: list[MetricField], scenario=None) -> np.ndarray:
+    """Matrix (n_units, n_fields) of each unit's contribution to each metric in ``scenario``
+    (default: active): only the accounts of its territory layer, pinned accounts left out."""
+    from .membership import counted_accounts, pinned
+
+    scenario = scenario or project.scenario
     n = len(project.units)
     out = np.zeros((n, len(fields)), dtype=np.float64)
     acc = project.accounts
     inside = acc.unit_index >= 0 if acc.unit_index is not None else np.zeros(0, dtype=bool)
+    if len(acc):
+        inside = inside & counted_accounts(project, scenario)
+        inside[pinned(project, scenario)[0]] = False
     where = acc.unit_index[inside] if len(acc) else np.zeros(0, dtype=np.int64)
     for c, f in enumerate(fields):
         if f.source == "unit":
@@ -50,6 +57,25 @@ def unit_values(project, fields: list[MetricField]) -> np.ndarray:
         else:
             w = np.nan_to_num(acc.numeric[f.column][inside])
             out[:, c] = np.bincount(where, weights=w, minlength=n)[:n]
+    return out
+
+
+def pinned_values(project, fields: list[MetricField], scenario=None) -> np.ndarray | None:
+    """(n_territories + 1, n_fields) sums of the pinned accounts per territory, or None if no pins."""
+    from .membership import pinned
+
+    scenario = scenario or project.scenario
+    rows, terr = pinned(project, scenario)
+    if not len(rows):
+        return None
+    t = len(scenario.territories)
+    out = np.zeros((t + 1, len(fields)), dtype=np.float64)
+    acc = project.accounts
+    for c, f in enumerate(fields):
+        if f.source == "account_count":
+            out[:t, c] = np.bincount(terr, minlength=t)
+        elif f.source == "account_sum":
+            out[:t, c] = np.bincount(terr, weights=np.nan_to_num(acc.numeric[f.column][rows]), minlength=t)
     return out
 
 

@@ -10,6 +10,7 @@ from .accounts import AccountTable, locate_points
 from .adjacency import Adjacency, build_adjacency
 from .errors import InputError
 from .reps import Rep
+from .segments import TerritoryLayer, check_layers
 from .territories import UNASSIGNED, Scenario
 from .units import UnitLayer
 
@@ -24,6 +25,7 @@ class Project:
     active: str = ""
     # free settings: {"balance_fields": ["potential"], "tolerance_pct": 5.0, "title": "..."}
     settings: dict[str, Any] = field(default_factory=dict)
+    layers: list[TerritoryLayer] = field(default_factory=list)  # segments; see segments.py
 
     def __post_init__(self) -> None:
         if not self.scenarios:
@@ -44,6 +46,11 @@ class Project:
                 raise InputError(f"scenario {s.name!r} assigns a unit to a territory that does not exist")
             if len({t.id for t in s.territories}) != len(s.territories):
                 raise InputError(f"scenario {s.name!r} has two territories with the same id")
+        check_layers(self.layers)
+        names = {layer.name.casefold() for layer in self.layers} | {""}
+        for s in self.scenarios:
+            if s.layer.casefold() not in names:
+                raise InputError(f"scenario {s.name!r} belongs to the territory layer {s.layer!r}, which does not exist")
         if self.accounts.unit_index is None:
             self.locate_accounts()
 

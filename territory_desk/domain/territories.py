@@ -36,6 +36,10 @@ class Scenario:
     territories: list[Territory] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
     assignment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    layer: str = ""  # the territory layer (segment) it belongs to; "" = the default layer (all accounts)
+    live: bool = False  # the plan in force for its layer (lead routing uses it); see segments.py
+    # account-based overrides: account id -> territory id, whatever unit the account lies in
+    pins: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.assignment = np.asarray(self.assignment, dtype=np.int64)
@@ -67,4 +71,6 @@ class Scenario:
             territories=copy.deepcopy(self.territories),
             regions=copy.deepcopy(self.regions),
             assignment=self.assignment.copy(),
+            layer=self.layer,
+            pins=dict(self.pins),
         )

@@ -19,7 +19,7 @@ from ..domain.accounts import AccountTable
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.project import Project
 from ..domain.units import UnitLayer
-from . import gpkg, schema
+from . import gpkg, schema, segment_tables
 from .dissolve import _seed_dissolve_cache
 from .schema import Damaged, floats, json_value, rows, texts
 
@@ -141,12 +141,14 @@ def _build_project(conn: sqlite3.Connection, objects: dict[str, tuple[str, str]]
     accounts = _read_accounts(conn, index_of, schema.parse_column_specs(
         meta.get("accounts_columns"), "accounts_columns", present[schema.ACCOUNTS_LAYER], schema.ACCOUNTS_LAYER))
     scenarios = schema.read_scenarios(conn, index_of, len(units))
+    segment_tables.read_pins(conn, scenarios)
     active = _meta_text(meta, "active_scenario")
     if active not in {s.name for s in scenarios}:
         raise Damaged(f"the active scenario {active!r} is not in td_scenarios")
     return Project(units=units, adjacency=schema.read_adjacency(conn, len(units)), accounts=accounts,
                    reps=schema.read_reps(conn), scenarios=scenarios, active=active,
-                   settings=json_value(meta.get("settings"), "settings", dict))
+                   settings=json_value(meta.get("settings"), "settings", dict),
+                   layers=segment_tables.read_layers(conn))
 
 
 def _meta_text(meta: dict, key: str) -> str:

@@ -10,7 +10,9 @@ as the GeoPackage standard requires):
 - ``accounts``     points in EPSG:4326: account_id, name, unit_id, then the account columns
 - ``td_meta``      key/value text: schema_version, app_version, saved_at, active_scenario, units_crs,
                    work_crs, settings (JSON), units_columns / accounts_columns (JSON: name, kind, column)
-- ``td_scenarios`` (ord, name)
+- ``td_scenarios`` (ord, name, layer, live)
+- ``td_layers``    (ord, name, rule, kind, description): territory layers / segments (segment_tables.py)
+- ``td_pins``      (scenario, account_id, territory_id): named-account overrides (segment_tables.py)
 - ``td_regions``   (scenario, ord, id, name, parent_id)
 - ``td_territories`` (scenario, ord, id, name, color, region_id, rep_id, locked)
 - ``td_alignment`` (scenario, unit_id, territory_id NULL = unassigned); ``scenario`` is td_scenarios.ord
@@ -35,14 +37,15 @@ from ..domain.errors import InputError, ProjectFileError
 from ..domain.reps import Rep
 from ..domain.territories import Region, Scenario, Territory
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_TABLE = "td_meta"
 
 # Attribute tables: name -> (DDL body, description for gpkg_contents).
 TD_TABLES: dict[str, tuple[str, str]] = {
     "td_meta": ("fid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, value TEXT NOT NULL",
                 "territory_desk: project settings and format version"),
-    "td_scenarios": ("ord INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE",
+    "td_scenarios": ("ord INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE, layer TEXT NOT NULL DEFAULT '', "
+                     "live INTEGER NOT NULL DEFAULT 0",
                      "territory_desk: scenarios (alternative alignments)"),
     "td_regions": ("fid INTEGER PRIMARY KEY, scenario INTEGER NOT NULL, ord INTEGER NOT NULL, id TEXT NOT NULL, "
                    "name TEXT NOT NULL, parent_id TEXT", "territory_desk: regions per scenario"),
@@ -54,6 +57,10 @@ TD_TABLES: dict[str, tuple[str, str]] = {
     "td_reps": ("ord INTEGER NOT NULL PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, home_lon REAL, "
                 "home_lat REAL, home_city TEXT NOT NULL, capacity REAL, skills TEXT NOT NULL",
                 "territory_desk: sales reps"),
+    "td_layers": ("ord INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE, rule TEXT NOT NULL, kind TEXT NOT NULL, "
+                  "description TEXT NOT NULL", "territory_desk: territory layers (segments) and their account rules"),
+    "td_pins": ("fid INTEGER PRIMARY KEY, scenario INTEGER NOT NULL, account_id TEXT NOT NULL, "
+                "territory_id TEXT NOT NULL", "territory_desk: accounts pinned to a territory (named-account overrides)"),
     "td_adjacency": ("fid INTEGER PRIMARY KEY, i INTEGER NOT NULL, j INTEGER NOT NULL, length_m REAL NOT NULL, "
                      "virtual INTEGER NOT NULL, line BLOB",
                      "territory_desk: unit adjacency graph (unit indices, shared border in metres and as WKB "
@@ -72,7 +79,8 @@ RESERVED_COLUMNS = {"fid", "geom"}
 
 # The columns a load reads from each table (the data columns named in td_meta come on top).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    META_TABLE: ("key", "value"), "td_scenarios": ("ord", "name"),
+    META_TABLE: ("key", "value"), "td_scenarios": ("ord", "name", "layer", "live"),
+    "td_layers": ("ord", "name", "rule", "kind", "description"), "td_pins": ("scenario", "account_id", "territory_id"),
     "td_regions": ("scenario", "ord", "id", "name", "parent_id"),
     "td_territories": ("scenario", "ord", "id", "name", "color", "region_id", "rep_id", "locked"),
     "td_alignment": ("scenario", "unit_id", "territory_id"),
@@ -84,7 +92,23 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 Migration = Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n] migrates a writable (in-memory copy) connection from schema n to n + 1.
 # Add one function per format change, with a fixture file of the old version in the tests.
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Schema 2: scenarios carry a territory layer and a live flag; td_layers and td_pins (and any
+    other td_* table a version-2 file has) are created empty."""
+    columns = {r[1].casefold() for r in conn.execute("PRAGMA table_info(td_scenarios)")}
+    if "layer" not in columns:
+        conn.execute("ALTER TABLE td_scenarios ADD COLUMN layer TEXT NOT NULL DEFAULT ''")
+    if "live" not in columns:
+        conn.execute("ALTER TABLE td_scenarios ADD COLUMN live INTEGER NOT NULL DEFAULT 0")
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name, (body, _) in TD_TABLES.items():
+        if name not in present:
+            conn.execute(f"CREATE TABLE {name} ({body})")
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
 def check_version(found: int, file_label: str) -> None:
@@ -125,7 +149,8 @@ def create_td_tables(conn: sqlite3.Connection, register: Callable[[sqlite3.Conne
 
 def write_scenarios(conn: sqlite3.Connection, scenarios: list[Scenario], unit_ids: list[str]) -> None:
     for k, s in enumerate(scenarios):
-        conn.execute("INSERT INTO td_scenarios (ord, name) VALUES (?, ?)", (k, s.name))
+        conn.execute("INSERT INTO td_scenarios (ord, name, layer, live) VALUES (?, ?, ?, ?)",
+                     (k, s.name, s.layer, int(bool(s.live))))
         conn.executemany("INSERT INTO td_regions (scenario, ord, id, name, parent_id) VALUES (?, ?, ?, ?, ?)",
                          [(k, o, r.id, r.name, r.parent_id) for o, r in enumerate(s.regions)])
         conn.executemany("INSERT INTO td_territories (scenario, ord, id, name, color, region_id, rep_id, locked) "
@@ -337,8 +362,9 @@ def read_reps(conn: sqlite3.Connection) -> list[Rep]:
 
 def read_scenarios(conn: sqlite3.Connection, index_of: dict[str, int], n: int) -> list[Scenario]:
     """Scenarios with their regions, territories and assignment (unit ids mapped through index_of)."""
-    ordinal, names = rows(conn, "SELECT ord, name FROM td_scenarios ORDER BY ord", 2)
+    ordinal, names, layers, live = rows(conn, "SELECT ord, name, layer, live FROM td_scenarios ORDER BY ord", 4)
     ordinal, names = ints(ordinal, "td_scenarios.ord", 0, 1 << 31), texts(names, "td_scenarios.name")
+    layers, live = texts(layers, "td_scenarios.layer"), ints(live, "td_scenarios.live", 0, 2).tolist()
     if not names or len(set(names)) != len(names):
         raise Damaged("td_scenarios is empty or has a name twice")
     slot = {int(o): k for k, o in enumerate(ordinal)}
@@ -384,4 +410,5 @@ def read_scenarios(conn: sqlite3.Connection, index_of: dict[str, int], n: int) -
         raise Damaged("td_alignment assigns a unit twice in one scenario")
     assignment = np.full((len(names), n), -1, dtype=np.int64)
     assignment[k_of, u_idx] = t_idx
-    return [Scenario(names[k], territories[k], regions[k], assignment[k]) for k in range(len(names))]
+    return [Scenario(names[k], territories[k], regions[k], assignment[k], layer=layers[k], live=bool(live[k]))
+            for k in range(len(names))]

@@ -23,7 +23,7 @@ from .. import __version__
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.project import Project
 from ..domain.projection import to_crs
-from . import gpkg, schema
+from . import gpkg, schema, segment_tables
 from .dissolve import _dissolve
 from .reader import _one_line, load_project
 from .schema import lookup, sql_floats
@@ -132,6 +132,8 @@ def _write_project(conn: sqlite3.Connection, project: Project) -> None:
     conn.executemany(f"INSERT INTO {schema.META_TABLE} (key, value) VALUES (?, ?)", meta.items())
     schema.write_scenarios(conn, project.scenarios, units.ids)
     schema.write_reps(conn, project.reps)
+    segment_tables.write_layers(conn, project.layers)
+    segment_tables.write_pins(conn, project.scenarios)
     schema.write_adjacency(conn, project.adjacency)
     gpkg.create_layer_styles(conn)
     gpkg.add_default_style(conn, schema.TERRITORIES_LAYER, "territory colours",

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import ProjectFileError
+from ..domain.errors import InputError, ProjectFileError
 from ..domain.project import Project
+from ..domain.segments import TerritoryLayer, check_layers
 from ..domain.territories import Region, Scenario, Territory
 
 RECOVERY_FORMAT = "territory_desk-recovery-1"
@@ -65,12 +66,14 @@ def recovery_snapshot(project: Project) -> dict[str, Any]:
         "unit_count": len(project.units),
         "active": project.active,
         "settings": copy.deepcopy(project.settings),
+        "layers": [asdict(layer) for layer in project.layers],
         "scenarios": [
             {
                 "name": s.name,
                 "territories": [asdict(t) for t in s.territories],
                 "regions": [asdict(r) for r in s.regions],
                 "assignment": s.assignment.tolist(),
+                "layer": s.layer, "live": s.live, "pins": dict(s.pins),
             }
             for s in project.scenarios
         ],
@@ -131,15 +134,23 @@ def apply_recovery(project: Project, data: dict[str, Any]) -> None:
             a = np.asarray(s["assignment"], dtype=np.int64)
             if len(a) != n or (len(a) and (a.min() < -1 or a.max() >= len(terrs))):
                 raise ValueError("assignment out of range")
-            scenarios.append(Scenario(str(s["name"]), terrs, regions, a))
+            pins = s.get("pins") or {}
+            if not isinstance(pins, dict):
+                raise ValueError("pins")
+            scenarios.append(Scenario(str(s["name"]), terrs, regions, a, layer=str(s.get("layer") or ""),
+                                      live=bool(s.get("live")), pins={str(k): str(v) for k, v in pins.items()}))
         active = str(data["active"])
         if active not in {s.name for s in scenarios}:
             raise ValueError("active scenario missing")
+        layers = [TerritoryLayer(str(x["name"]), str(x.get("rule") or ""), str(x.get("kind") or "units"),
+                                 str(x.get("description") or "")) for x in data.get("layers") or []]
+        check_layers(layers)
         settings = data.get("settings") or {}
         if not isinstance(settings, dict):
             raise ValueError("settings")
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, InputError) as exc:
         raise ProjectFileError(f"the recovery file is damaged ({exc})") from None
+    project.layers = layers
     project.scenarios = scenarios
     project.active = active
     project.settings = settings
