@@ -2,7 +2,7 @@
 menus, toolbar, status bar. File workflows live in project_actions.py."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget, QLabel, QMainWindow, QMessageBox,
@@ -19,6 +19,8 @@ TOOLS = [("select", "Select", "S"), ("lasso", "Lasso", "L"), ("paint", "Paint", 
 
 
 class MainWindow(ProjectActions, QMainWindow):
+    documentChanged = Signal()  # a project was opened: window.model / window.canvas are new
+
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -28,6 +30,7 @@ class MainWindow(ProjectActions, QMainWindow):
         self.model: DocModel | None = None
         self.canvas = None
         self.read_only = False
+        self.area_menu_actions: dict[str, list[QAction]] = {}
         self._build_docks()
         self._build_actions()
         self._build_menus()
@@ -133,9 +136,20 @@ class MainWindow(ProjectActions, QMainWindow):
             t.addAction(a)
         self.menus = {"file": f, "edit": e, "territories": self.territory_menu, "scenarios": self.scenario_menu,
                       "view": v, "tools": t}
-        from . import export_actions, import_actions, optimize_actions
+        from . import (
+            compare_actions,
+            export_actions,
+            freeform_actions,
+            import_actions,
+            kpi_actions,
+            lead_actions,
+            optimize_actions,
+            rep_actions,
+            segment_actions,
+        )
 
-        for area in (import_actions, optimize_actions, export_actions):
+        for area in (import_actions, optimize_actions, export_actions, rep_actions, segment_actions,
+                     lead_actions, compare_actions, kpi_actions, freeform_actions):
             area.install(self)
         h = mb.addMenu("&Help")
         h.addAction(self._act("&About territory_desk", self.about))
@@ -203,6 +217,7 @@ class MainWindow(ProjectActions, QMainWindow):
         self.update_title()
         self._update_enabled()
         self.canvas.setFocus()
+        self.documentChanged.emit()  # areas attach their panels and canvas overlays to the new model
 
     def _size_docks(self) -> None:
         """First start: give the map most of the width (docks ~26 % and ~29 %)."""
@@ -219,6 +234,18 @@ class MainWindow(ProjectActions, QMainWindow):
         s.clear()
         for a in self.territory_panel.scenario_actions:
             s.addAction(a)
+        for name, extra in self.area_menu_actions.items():  # areas' actions survive the refill
+            menu = self.menus[name]
+            if menu in (m, s) and extra:
+                menu.addSeparator()
+                for a in extra:
+                    menu.addAction(a)
+
+    def add_menu_action(self, menu: str, action: QAction) -> None:
+        """Add an area's action to one of ``self.menus`` (kept when the Territories/Scenarios menus
+        are rebuilt for a new document)."""
+        self.area_menu_actions.setdefault(menu, []).append(action)
+        self.menus[menu].addAction(action)
 
     def _update_enabled(self) -> None:
         has = self.model is not None

@@ -52,6 +52,9 @@ class MapCanvas(QWidget):
         self._poll = QTimer(self, interval=60, timeout=self._poll_geometry)
         self._tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
         self._tool = self._tools["select"]
+        # extra layers drawn over the territory image: objects with paint(painter, view) (e.g. thematic
+        # maps, scenario differences, pinned accounts, freeform territories); see add_overlay
+        self.overlays: list = []
         self.set_model(model)
 
     # ---- model ---------------------------------------------------------------------------------
@@ -117,6 +120,21 @@ class MapCanvas(QWidget):
         self._tool = self._tools[name]
         self.setCursor(self._tool.cursor)
         self.toolChanged.emit(name)
+
+    def register_tool(self, tool: Tool) -> None:
+        """Add a mouse tool (an area's own tool, e.g. freeform drawing); set_tool(tool.name) selects it."""
+        self._tools[tool.name] = tool
+
+    def add_overlay(self, overlay) -> None:
+        """Draw ``overlay.paint(painter, view)`` over the map on every paint, in the order added."""
+        if overlay not in self.overlays:
+            self.overlays.append(overlay)
+        self.update()
+
+    def remove_overlay(self, overlay) -> None:
+        if overlay in self.overlays:
+            self.overlays.remove(overlay)
+        self.update()
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         if name not in LAYERS:
@@ -283,6 +301,8 @@ class MapCanvas(QWidget):
         painter = QPainter(self)
         view = self._view
         self._layer.draw(painter, view)
+        for overlay in list(self.overlays):
+            overlay.paint(painter, view)
         style = self.renderer.style
         if self.model.selection:
             if self._selection_path is None:
@@ -321,6 +341,8 @@ class MapCanvas(QWidget):
             self.pan_by(d.x(), d.y())
         elif ev.buttons() & Qt.MouseButton.LeftButton:
             self._tool.move(ev)
+        else:
+            self._tool.hover(ev)
         self._set_hover(self.unit_at(pos))
         lon, lat = self._to_lonlat.transform(*self.view.point_to_world(pos))
         self.cursorMoved.emit(float(lon), float(lat))
@@ -330,6 +352,11 @@ class MapCanvas(QWidget):
             self._pan_last = None
         elif ev.button() == Qt.MouseButton.LeftButton:
             self._tool.release(ev)
+            self.update()
+
+    def mouseDoubleClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self._tool.double_click(ev)
             self.update()
 
     def leaveEvent(self, ev) -> None:
@@ -355,6 +382,8 @@ class MapCanvas(QWidget):
             self.zoom_by(0.8)
         elif key == Qt.Key.Key_Home:
             self.zoom_full()
+        elif self._tool.key(ev):
+            self.update()
         elif key == Qt.Key.Key_Escape:
             self._tool.cancel()
             self.update()

@@ -48,6 +48,15 @@ class Tool:
 
     def release(self, ev: QMouseEvent) -> None: ...
 
+    def hover(self, ev: QMouseEvent) -> None:
+        """The mouse moves with no button down."""
+
+    def double_click(self, ev: QMouseEvent) -> None: ...
+
+    def key(self, ev) -> bool:
+        """A key press while this tool is active; True when the tool handled it (Esc is cancel)."""
+        return False
+
     def cancel(self) -> None: ...
 
     def paint(self, painter: QPainter) -> None: ...
