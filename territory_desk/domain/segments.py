@@ -72,6 +72,16 @@ def route_accounts(project) -> np.ndarray:
     """Index into ``project.layers`` of the layer each account belongs to (-1: no layer takes it)."""
     acc = project.accounts
     n = len(acc)
+    key = (n, tuple((layer.name, layer.rule) for layer in project.layers))
+    cached = getattr(acc, "_route_cache", None)  # engines are rebuilt often; rules rarely change
+    if cached is not None and cached[0] == key:
+        return cached[1].copy()
+    out = _route(project, acc, n)
+    acc._route_cache = (key, out)
+    return out.copy()
+
+
+def _route(project, acc, n: int) -> np.ndarray:
     out = np.full(n, -1, dtype=np.int64)
     if not project.layers or n == 0:
         return out
