@@ -48,6 +48,7 @@ class BalanceChart(QWidget):
         self.tolerance_pct = 5.0
         self.label = ""
         self.active = -1
+        self.group_label = "territory"  # what a bar is: "territory", or a hierarchy level such as "region"
         self._plot = QRectF()
 
     def sizeHint(self) -> QSize:
@@ -121,7 +122,7 @@ class BalanceChart(QWidget):
         bold.setBold(True)
         p.setFont(bold)
         p.drawText(QRectF(4, 2, self.width() - 8, fm.height() + 4), Qt.AlignLeft | Qt.AlignVCenter,
-                   f"{self.label} by territory" if self.label else "")
+                   f"{self.label} by {self.group_label or 'territory'}" if self.label else "")
         p.setFont(font)
         p.setPen(AXIS_TEXT)
         p.drawText(QRectF(4, 2, self.width() - 8, fm.height() + 4), Qt.AlignRight | Qt.AlignVCenter,

@@ -1,175 +1,31 @@
-"""The "Metrics" dock: live balance of one metric per territory, a summary and a bar chart.
+"""The "Metrics" dock: live balance of one metric per territory (or per region, area… of the sales
+hierarchy: the "Level" combo rolls every figure up, services/reports.level_stats), a summary and a
+bar chart.
 
-Refreshes from ``doc.stats()`` on every ``DocModel.changed`` (O(territories x fields)). The table
-model compares the new rows with the old and emits ``dataChanged`` for the rows that differ; it
-resets only when the number of territories changes or the scenario is switched.
+Refreshes from ``doc.stats()`` on every ``DocModel.changed`` (O(territories x fields)); the table
+(metrics_table.py) updates only the rows that differ and resets only when the number of territories
+changes or the scenario is switched.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QRectF, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtCore import QEvent, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView,
-    QLabel, QSplitter, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QSplitter,
+    QTableView, QVBoxLayout, QWidget,
 )
 
+from ...domain.colors import PALETTE
+from ...domain.errors import TerritoryDeskError
+from ...domain.hierarchy import level_names
+from ...services.reports import level_stats
 from ..doc_model import DocModel
-from . import account_count_key, field_labels, fmt_int, fmt_value, swatch_icon
+from . import account_count_key, field_labels
 from .balance_chart import BalanceChart
+from .metrics_table import BAD, COL_DEV, COL_NAME, COL_VALUE, KEYS, SORT_ROLE, DeviationDelegate, MetricsTableModel
 
-COL_NAME, COL_VALUE, COL_DEV, COL_ACCOUNTS, COL_UNITS, COL_PIECES, COL_PP = range(7)
-SORT_ROLE = Qt.UserRole + 1
-GOOD, WARN, BAD = QColor("#2e9e48"), QColor("#ef8a17"), QColor("#d64541")
 SUMMARY = [("maxdev", "Max |deviation|", "Max |deviation|"), ("cv", "Coeff. of variation", "Coefficient of variation"),
            ("outside", "Outside tolerance", "Outside tolerance"),
            ("noncontig", "Non-contiguous", "Non-contiguous territories"), ("unassigned", "Unassigned", "Unassigned")]
-KEYS = ("name", "color", "value", "deviation_pct", "accounts", "units", "pieces", "polsby_popper")
-
-
-class MetricsTableModel(QAbstractTableModel):
-    """One row per territory (row = territory index); the view sorts through a proxy."""
-
-    def __init__(self, model: DocModel, parent=None):
-        super().__init__(parent)
-        self.model = model
-        self.field = ""
-        self.label = ""
-        self.tolerance = 5.0
-        self.scale = 15.0  # deviation % at the edge of the bar cell
-        self.rows: list[tuple] = []  # raw values per territory, see KEYS
-        self.texts: list[tuple[str, ...]] = []  # what each cell shows (formatted once per change)
-        self._icons: dict[str, object] = {}
-
-    @staticmethod
-    def _format(row: tuple) -> tuple[str, ...]:
-        name, _color, value, dev, acc, units, pieces, pp = row
-        return (name, fmt_value(value), f"{dev:+.1f} %", fmt_int(acc), fmt_int(units), str(pieces), f"{pp:.2f}")
-
-    def width_key(self) -> tuple[int, ...]:
-        """Longest text per column: the columns need refitting only when this changes."""
-        return tuple(max((len(t[c]) for t in self.texts), default=0) for c in range(7))
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else 7
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation != Qt.Horizontal:
-            return None
-        if role == Qt.DisplayRole:
-            return ["Territory", self.label or "Value", "Deviation", "Accts", "Units", "Pcs", "PP"][section]
-        if role == Qt.ToolTipRole and section in (COL_ACCOUNTS, COL_PIECES, COL_PP):
-            return {COL_ACCOUNTS: "Accounts", COL_PIECES: "Pieces (more than 1: not contiguous)",
-                    COL_PP: "Polsby-Popper compactness: 4πA/P², 1 = circle"}[section]
-        if role == Qt.ToolTipRole and section == COL_DEV:
-            return f"Deviation from the mean; the shaded band is ±{self.tolerance:g} %"
-        if role == Qt.TextAlignmentRole:
-            return int((Qt.AlignLeft if section == COL_NAME else Qt.AlignRight) | Qt.AlignVCenter)
-        return None
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        c = index.column()
-        if role == Qt.DisplayRole:
-            return self.texts[index.row()][c]
-        name, color, value, dev, acc, units, pieces, pp = self.rows[index.row()]
-        if role == SORT_ROLE:
-            return [name.casefold(), value, dev, acc, units, pieces, pp][c]
-        if role == Qt.DecorationRole and c == COL_NAME:
-            if color not in self._icons:
-                self._icons[color] = swatch_icon(color)
-            return self._icons[color]
-        if role == Qt.TextAlignmentRole:
-            return int((Qt.AlignLeft if c == COL_NAME else Qt.AlignRight) | Qt.AlignVCenter)
-        if c == COL_PIECES and pieces > 1:
-            if role == Qt.BackgroundRole:
-                return QBrush(QColor(214, 69, 65, 40))
-            if role == Qt.ForegroundRole:
-                return QBrush(BAD)
-            if role == Qt.FontRole:
-                f = QFont()
-                f.setBold(True)
-                return f
-            if role == Qt.ToolTipRole:
-                return f"{name} is not contiguous: {pieces} pieces"
-        if role == Qt.ToolTipRole and c == COL_DEV:
-            return f"{name}: {dev:+.2f} % from the mean (tolerance ±{self.tolerance:g} %)"
-        return None
-
-    def refresh(self, s, reset: bool = False) -> None:
-        doc = self.model.doc
-        terrs = doc.scenario.territories
-        k = s.field_index(self.field) if self.field in s.fields else None
-        acc_key = account_count_key(doc.project)
-        a = s.field_index(acc_key) if acc_key in s.fields else None
-        rows = [(t.name, t.color,
-                 float(s.value[i, k]) if k is not None else 0.0,
-                 float(s.deviation_pct[i, k]) if k is not None else 0.0,
-                 int(s.value[i, a]) if a is not None else 0,
-                 int(s.units[i]), int(s.pieces[i]), float(s.polsby_popper[i])) for i, t in enumerate(terrs)]
-        peak = max((abs(r[3]) for r in rows), default=0.0)
-        scale = max(2.5 * self.tolerance, 5.0 * -(-peak * 1.1 // 5.0))  # round up to 5 %, band visible
-        if reset or len(rows) != len(self.rows):
-            self.beginResetModel()
-            self.rows, self.texts, self.scale = rows, [self._format(r) for r in rows], scale
-            self.endResetModel()
-            return
-        old, self.rows = self.rows, rows
-        for i, (a_row, b_row) in enumerate(zip(old, rows)):
-            if a_row != b_row:
-                self.texts[i] = self._format(b_row)
-                first = COL_NAME if a_row[:2] != b_row[:2] else COL_VALUE
-                self.dataChanged.emit(self.index(i, first), self.index(i, COL_PP))
-        if scale != self.scale and rows:
-            self.scale = scale
-            self.dataChanged.emit(self.index(0, COL_DEV), self.index(len(rows) - 1, COL_DEV))
-
-
-class DeviationDelegate(QStyledItemDelegate):
-    """Deviation % as a bar from the centre line, over the shaded tolerance band, with the number."""
-
-    def __init__(self, table: MetricsTableModel, parent=None):
-        super().__init__(parent)
-        self.table = table
-
-    def paint(self, painter, option, index):
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else QApplication.style()
-        style.drawControl(QStyle.CE_ItemViewItem, opt, painter, opt.widget)
-        dev = float(index.data(SORT_ROLE) or 0.0)
-        tol, scale = self.table.tolerance, max(self.table.scale, 1e-9)
-        fm = opt.fontMetrics
-        text_w = fm.horizontalAdvance("+88.8 %") + 6
-        r = QRectF(opt.rect).adjusted(4, 4, -text_w - 4, -4)
-        if r.width() < 12:
-            r.setWidth(0)
-        cx, k = r.center().x(), r.width() / 2 / scale
-        painter.save()
-        painter.setClipRect(opt.rect)
-        if r.width():
-            painter.fillRect(QRectF(cx - min(tol, scale) * k, r.top(), 2 * min(tol, scale) * k, r.height()),
-                             QColor(46, 160, 67, 45))
-            color = GOOD if abs(dev) <= tol else WARN if abs(dev) <= 2 * tol else BAD
-            end = cx + max(-scale, min(scale, dev)) * k
-            bar = QRectF(min(cx, end), r.top() + r.height() * 0.2, abs(end - cx), r.height() * 0.6)
-            painter.fillRect(bar, color)
-            if abs(dev) > scale:  # clipped: a notch at the end says "more"
-                painter.fillRect(QRectF(end - 2 if dev > 0 else end, r.top(), 2, r.height()), color.darker(140))
-            painter.setPen(QPen(QColor("#666666"), 1))
-            painter.drawLine(int(cx), int(r.top()), int(cx), int(r.bottom()))
-        if opt.state & QStyle.State_Selected:
-            pen = opt.palette.highlightedText().color()
-        else:
-            pen = BAD if abs(dev) > 2 * tol else WARN.darker(130) if abs(dev) > tol else opt.palette.text().color()
-        painter.setPen(pen)
-        text_rect = QRectF(opt.rect).adjusted(opt.rect.width() - text_w - 4, 0, -4, 0)
-        painter.drawText(text_rect, Qt.AlignRight | Qt.AlignVCenter, f"{dev:+.1f} %")
-        painter.restore()
 
 
 class MetricsPanel(QWidget):
@@ -267,6 +123,15 @@ class MetricsPanel(QWidget):
         lay.addLayout(top)
         lay.addWidget(split, 1)
 
+        self.level_combo = QComboBox(self)
+        self.level_combo.setObjectName("levelCombo")
+        self.level_combo.setToolTip("Balance per level of the sales hierarchy: territories, regions, areas…")
+        self.level = 0  # 0 = territories; 1 = regions; 2 = the regions' parents…
+        self._level_groups: list[int] = []  # group index of every territory at the current level
+        self._fill_levels()
+        top.insertWidget(0, QLabel("Level", self))
+        top.insertWidget(1, self.level_combo)
+        self.level_combo.currentIndexChanged.connect(self._on_level_changed)
         self.field_combo.currentIndexChanged.connect(self._on_field_changed)
         self.tolerance_spin.valueChanged.connect(self._on_tolerance_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_changed)
@@ -301,9 +166,25 @@ class MetricsPanel(QWidget):
     def summary_text(self) -> str:
         return "\n".join(f"{long}: {self.summary_labels[key].text()}" for key, _short, long in SUMMARY)
 
+    def set_level(self, key: int) -> None:
+        """Show level ``key`` (0 territories, 1 regions, …) of the hierarchy."""
+        i = self.level_combo.findData(key)
+        if i >= 0 and i != self.level_combo.currentIndex():
+            self.level_combo.setCurrentIndex(i)  # -> _on_level_changed
+
     def refresh(self, reset: bool = False) -> None:
-        stats = self.model.doc.stats()
-        self.table_model.refresh(stats, reset)
+        doc = self.model.doc
+        stats = doc.stats()
+        groups = None
+        if self.level:
+            try:
+                lv, stats = level_stats(doc.project, stats, self.level, doc.scenario)
+                groups = [(name, PALETTE[g % len(PALETTE)]) for g, name in enumerate(lv.group_names)]
+                self._level_groups = lv.member.tolist()
+            except TerritoryDeskError:  # the level vanished with its regions: back to territories
+                self.level_combo.setCurrentIndex(0)  # -> _on_level_changed -> refresh
+                return
+        self.table_model.refresh(stats, reset, groups)
         self._refresh_summary(stats)
         self._fit_columns(force=reset)
         if reset:
@@ -368,11 +249,40 @@ class MetricsPanel(QWidget):
         self.table.viewport().update()
         self.toleranceChanged.emit(float(v))
 
+    def _fill_levels(self) -> None:
+        names = level_names(self.model.doc.project, self.model.doc.scenario)
+        if names == [self.level_combo.itemText(i) for i in range(self.level_combo.count())]:
+            return
+        self.level_combo.blockSignals(True)
+        self.level_combo.clear()
+        for k, name in enumerate(names):
+            self.level_combo.addItem(name, k)
+        self.level = self.level if self.level < len(names) else 0
+        self.level_combo.setCurrentIndex(self.level)
+        self.level_combo.setEnabled(len(names) > 1)
+        self.level_combo.blockSignals(False)
+        self.table_model.name_header = names[self.level]
+        self.chart.group_label = names[self.level].casefold()
+        self.table_model.headerDataChanged.emit(Qt.Horizontal, COL_NAME, COL_NAME)
+
+    def _on_level_changed(self, i: int) -> None:
+        key = self.level_combo.itemData(i)
+        if key is None or key == self.level:
+            return
+        self.level = int(key)
+        self.table_model.name_header = self.level_combo.itemText(i)
+        self.chart.group_label = self.level_combo.itemText(i).casefold()
+        self.table_model.headerDataChanged.emit(Qt.Horizontal, COL_NAME, COL_NAME)
+        self.refresh(reset=True)
+
     def _on_doc_changed(self, change) -> None:
         if change.kind in ("scenario", "data") and list(self.model.doc.fields) != self._fields:
             self._fill_fields()
             self.set_field(self.current_field() if self.current_field() in self._fields else self._fields[0])
-        self.refresh(reset=change.kind in ("scenario", "data"))
+        level = self.level
+        if change.kind in ("territories", "scenario", "data"):  # regions may have come or gone
+            self._fill_levels()
+        self.refresh(reset=change.kind in ("scenario", "data") or level != self.level)
 
     def _refresh_summary(self, s) -> None:
         doc, tm = self.model.doc, self.table_model
@@ -397,7 +307,7 @@ class MetricsPanel(QWidget):
                 label.setStyleSheet(css)
         self.chart.set_data([r[0] for r in tm.rows], [r[2] for r in tm.rows], [r[1] for r in tm.rows],
                             float(s.mean[k]) if k is not None and n else 0.0, tm.tolerance, tm.label,
-                            self.model.active_territory)
+                            self._active_row())
 
     def _on_row_changed(self, current, _previous) -> None:
         if self._syncing or not current.isValid():
@@ -405,11 +315,23 @@ class MetricsPanel(QWidget):
         self._activate(self.proxy.mapToSource(current).row())
 
     def _activate(self, t: int) -> None:
+        if self.level:  # a group row: show it, the paint target stays
+            self.chart.set_active(t)
+            return
         self.model.set_active_territory(t)
         self.chart.set_active(t)
         self.territoryActivated.emit(t)
 
+    def _active_row(self) -> int:
+        """Row of the active territory: itself, or its group at a hierarchy level."""
+        t = self.model.active_territory
+        if self.level:
+            return self._level_groups[t] if 0 <= t < len(self._level_groups) else -1
+        return t
+
     def _select_territory(self, t: int) -> None:
+        if self.level:  # the active territory's group
+            t = self._level_groups[t] if 0 <= t < len(self._level_groups) else -1
         self.chart.set_active(t)
         if not (0 <= t < self.table_model.rowCount()):
             return
