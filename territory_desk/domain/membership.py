@@ -61,4 +61,7 @@ def check_pin(project, scenario, account_id: str, territory_id: str) -> None:
     if not any(t.id == territory_id for t in scenario.territories):
         raise InputError(f"no territory with id {territory_id!r} in scenario {scenario.name!r}")
     if not counted_accounts(project, scenario)[i]:
-        raise InputError(f"account {account_id!r} belongs to another territory layer than {scenario.name!r}'s")
+        from .segments import layer_label
+
+        raise InputError(f"account {account_id!r} belongs to another territory layer than scenario "
+                         f"{scenario.name!r} (layer {layer_label(scenario.layer)!r})")
