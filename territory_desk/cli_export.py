@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> dict:
                         "territory -> rep), summary (all metrics per territory); all: three xlsx sheets")
     s.add_argument("--inset", action="store_true", help="maps: add an inset of the whole map (with --region/--territory)")
     s.add_argument("--accounts", action="store_true", help="maps: draw the accounts as points")
+    s.add_argument("--thematic", metavar="FIELD[:METHOD[:K]]",
+                   help="maps: colour the units by a metric or KPI (kpi:revenue, kpi:attainment_pct, population, ...) "
+                        "in K classes (2-9, default 5) by quantiles (default), natural_breaks or equal_interval")
+    s.add_argument("--thematic-period", metavar="P", help="period of a --thematic KPI (2026Q3, 2026-07, 2026, all)")
+    s.add_argument("--heatmap", action="store_true", help="maps: draw the account density heat map")
     s.add_argument("--online-tiles", action="store_true",
                    help="html: add an OpenStreetMap tile background (needs the network when viewed)")
     return {"export": _cmd_export}
@@ -59,7 +64,8 @@ def _cmd_export(a) -> int:
         renderer = _renderer()
     result = export(project, fmt, a.output, scenario=a.scenario, region=a.region, territory=a.territory, dpi=a.dpi,
                     title=a.title, page=a.page, table=a.table, metric=a.metric, inset=a.inset, accounts=a.accounts,
-                    online_tiles=a.online_tiles, map_renderer=renderer, project_path=a.project)
+                    online_tiles=a.online_tiles, map_renderer=renderer, project_path=a.project,
+                    thematic=_thematic(a), heatmap=a.heatmap)
     print(result.message)
     return 0
 
@@ -73,3 +79,17 @@ def _renderer():
         raise TerritoryDeskError(f"map exports need Qt (PySide6): {exc}") from None
     ensure_gui_app()
     return QtMapRenderer()
+
+
+def _thematic(a):
+    if not a.thematic:
+        if a.thematic_period:
+            from .domain.errors import InputError
+
+            raise InputError("--thematic-period needs --thematic")
+        return None
+    from .services.kpis import parse_thematic
+
+    spec = parse_thematic(a.thematic)
+    spec.period = a.thematic_period
+    return spec

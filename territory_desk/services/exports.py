@@ -23,6 +23,7 @@ from .map_specs import (
     PAGES, MapRenderer, MapSpec, basemap_for, check_dpi, check_page, default_title, focus, source_note,
 )
 from .reports import stats_dict
+from .kpis import check_thematic
 
 MAP_FORMATS = ("png", "svg", "pdf")
 TABLE_FORMATS = ("csv", "xlsx")
@@ -60,7 +61,8 @@ def output_path(fmt: str, out: str) -> str:
 def map_spec(project: Project, *, scenario: str | None = None, region: str | None = None,
              territory: str | None = None, title: str | None = None, metric: str | None = None,
              page: str | None = None, dpi: int | None = None, bounds=None, inset: bool = False,
-             accounts: bool = False, layers: dict | None = None, project_path: str | None = None) -> MapSpec:
+             accounts: bool = False, layers: dict | None = None, project_path: str | None = None,
+             thematic=None, heatmap: bool = False) -> MapSpec:
     """The MapSpec for these options (validated: unknown scenario, region, metric, page or dpi raise
     InputError)."""
     sc = project.get_scenario(scenario)
@@ -74,14 +76,16 @@ def map_spec(project: Project, *, scenario: str | None = None, region: str | Non
     return MapSpec(project=project, scenario=sc, stats=d, title=title or default_title(project, project_path),
                    subtitle=subtitle, territories=territories, focus_label=where, bounds=bounds, metric=key, metric_label=label,
                    page=check_page(page), dpi=check_dpi(dpi), inset=inset, note=source_note(project),
-                   layers=layer_state, basemap=basemap_for(project))
+                   layers=layer_state, basemap=basemap_for(project), thematic=check_thematic(project, thematic),
+                   heatmap=bool(heatmap))
 
 
 def export(project: Project, fmt: str, out: str, *, scenario: str | None = None, region: str | None = None,
            territory: str | None = None, dpi: int | None = None, title: str | None = None,
            page: str | None = None, table: str | None = None, metric: str | None = None, inset: bool = False,
            accounts: bool = False, online_tiles: bool = False, bounds=None, layers: dict | None = None,
-           map_renderer: MapRenderer | None = None, project_path: str | None = None) -> ExportResult:
+           map_renderer: MapRenderer | None = None, project_path: str | None = None, thematic=None,
+           heatmap: bool = False) -> ExportResult:
     """Write one export; returns where and a one-line summary. User errors raise InputError."""
     fmt = (fmt or "").lower()
     path = output_path(fmt, out)
@@ -92,7 +96,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
         raise InputError("--table applies to csv and xlsx exports")
     spec = map_spec(project, scenario=scenario, region=region, territory=territory, title=title, metric=metric,
                     page=page, dpi=dpi, bounds=bounds, inset=inset, accounts=accounts, layers=layers,
-                    project_path=project_path)
+                    project_path=project_path, thematic=thematic, heatmap=heatmap)
     what = spec.what
     if fmt in MAP_FORMATS:
         with _atomic(path) as tmp:

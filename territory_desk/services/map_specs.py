@@ -48,6 +48,8 @@ class MapSpec:
     note: str = ""
     layers: dict[str, bool] = field(default_factory=dict)  # renderer layers, e.g. {"accounts": True}
     basemap: tuple[Any, Any] | None = None  # (outline polygons, their CRS), e.g. US states
+    thematic: Any = None  # services.kpis.ThematicSpec: a choropleth of a metric or KPI over the territories
+    heatmap: bool = False  # the account density heat map over the map
 
     @property
     def page_size_in(self) -> tuple[float, float]:

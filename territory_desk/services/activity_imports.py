@@ -1,0 +1,83 @@
+"""Import use cases for CRM activity (opportunities, leads, quotas), shared by the CLI and the GUI.
+
+Like the account import, each is one transaction: ``plan_activity`` reads and checks the file and
+builds the project's new ``Activity`` in memory (the table of that kind replaced, the others kept);
+``import_activity`` applies it to a Project in memory, or to a project *file*, which is saved
+atomically only when everything succeeded (a failure leaves the file byte for byte as it was).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.activity import Activity
+from ..domain.project import Project
+from ..io.activity_import import ActivityReport, build_leads, build_opportunities, build_quotas
+from ..io.activity_mapping import KINDS, apply_overrides, auto_map, check_kind, validate
+from ..io.column_mapping import ColumnMapping
+from ..io.tables import RawTable, read_table
+from .imports import ImportFailed, _nothing_imported, _transaction
+
+__all__ = ["KINDS", "ActivityImport", "ImportFailed", "preview", "plan_activity", "import_activity"]
+
+
+@dataclass
+class ActivityImport:
+    kind: str
+    activity: Activity  # the project's whole new activity (the imported table swapped in)
+    report: ActivityReport
+
+
+def preview(path: str, kind: str, sheet: str | None = None, rows: int = 20) -> tuple[RawTable, ColumnMapping]:
+    """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
+    raw = read_table(path, sheet, nrows=max(rows, 200))
+    mapping = auto_map(raw.columns, check_kind(kind))
+    raw.frame = raw.frame.iloc[:rows]
+    raw.rows = raw.rows[:rows]
+    return raw, mapping
+
+
+def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict | None) -> ColumnMapping:
+    """A full mapping as chosen in the dialog (checked against the file), or overrides on the automatic one."""
+    from ..domain.errors import InputError
+
+    if isinstance(mapping, ColumnMapping):
+        missing = [c for c in mapping.targets if c not in raw.columns]
+        if missing:
+            raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
+        result = ColumnMapping({c: mapping.targets.get(c, "ignore") for c in raw.columns}, kind)
+        validate(result)
+        return result
+    return apply_overrides(auto_map(raw.columns, kind), mapping or {}, raw.columns)
+
+
+def plan_activity(project: Project, kind: str, path: str, mapping: ColumnMapping | dict | None = None,
+                  sheet: str | None = None) -> ActivityImport:
+    """Read, check and build; no side effects. Raises InputError (file unusable) or ImportFailed
+    (no row could be imported; carries the report)."""
+    check_kind(kind)
+    raw = read_table(path, sheet)
+    m = resolve_mapping(raw, kind, mapping)
+    act = project.activity
+    if kind == "opportunities":
+        table, report = build_opportunities(raw, m, project.accounts.ids, act.opportunities)
+        new = act.replaced(opportunities=table)
+    elif kind == "leads":
+        table, report = build_leads(raw, m, project.accounts.ids, act.leads)
+        new = act.replaced(leads=table)
+    else:
+        territory_ids = {t.id for s in project.scenarios for t in s.territories}
+        table, report = build_quotas(raw, m, [r.id for r in project.reps], list(territory_ids))
+        new = act.replaced(quotas=table)
+    if not report.ok:
+        raise _nothing_imported(report, kind)
+    return ActivityImport(kind, new, report)
+
+
+def import_activity(target: str | Project, kind: str, path: str, mapping: ColumnMapping | dict | None = None,
+                    sheet: str | None = None) -> ActivityReport:
+    """Replace the project's table of ``kind`` with the file's rows (one transaction)."""
+    def run(project: Project) -> ActivityReport:
+        plan = plan_activity(project, kind, path, mapping, sheet)
+        project.activity = plan.activity
+        return plan.report
+    return _transaction(target, path, run)
