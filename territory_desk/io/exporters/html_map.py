@@ -33,6 +33,7 @@ from folium.plugins import FastMarkerCluster
 from folium.utilities import JsCode
 
 from ...domain.errors import TerritoryDeskError
+from ...domain.membership import account_territories
 from ...domain.projection import LONLAT, to_crs, transform_geometries
 from .figures import compact, metric_label, signed_pct, territory_rows
 from .layers import dissolved_territories
@@ -272,6 +273,8 @@ def _add_accounts(m, project, scenario, rows, territories) -> int:
     where = acc.unit_index if acc.unit_index is not None else np.full(len(acc), -1)
     a = scenario.assignment
     terr = np.where(where >= 0, a[np.maximum(where, 0)], -1)
+    if scenario.shapes is not None:  # freeform: the polygon each account lies in
+        terr = account_territories(project, scenario)
     keep = np.ones(len(acc), dtype=bool) if territories is None else np.isin(terr, list(territories))
     ok = np.isfinite(acc.lon) & np.isfinite(acc.lat) & (np.abs(acc.lat) <= 90) & (np.abs(acc.lon) <= 180)
     skipped = int(np.count_nonzero(keep & ~ok))

@@ -19,7 +19,7 @@ import pyogrio
 
 from ...domain.errors import InputError
 from ...domain.projection import LONLAT, to_crs
-from ...persistence.dissolve import _dissolve
+from ...persistence.freeform_layer import territory_geometries
 from .figures import compact, signed_pct, territory_rows
 
 LAYER_FORMATS = {  # format -> (GDAL driver, file extension)
@@ -36,7 +36,7 @@ def dissolved_territories(project, scenario, territories=None) -> tuple[list[int
     """(territory indices, their dissolved polygons in the units' CRS); territories without units
     are left out."""
     k = len(scenario.territories)
-    polys = _dissolve(project.units.geometry, scenario.assignment, k)
+    polys = territory_geometries(project, scenario)  # drawn polygons of a freeform scenario
     keep = range(k) if territories is None else sorted(int(t) for t in territories)
     idx = [t for t in keep if polys[t] is not None]
     return idx, np.array([polys[t] for t in idx], dtype=object)

@@ -25,13 +25,14 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSize, QSizeF
-from PySide6.QtGui import QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from ...domain.errors import InputError
 from ...domain.projection import to_crs, transform_geometries
 from ...domain.territories import Scenario
 from ...io.exporters.figures import territory_rows, wash
 from ...services.map_specs import MapSpec
+from ..canvas.freeform_overlay import paint_freeform, shapes_bbox
 from ..canvas.geometry_cache import GeometryCache
 from ..canvas.labels import draw_halo_text
 from ..canvas.layer_renderer import LayerRenderer, LayerStyle
@@ -199,7 +200,8 @@ class QtMapRenderer:
         elif spec.bounds is not None:
             bounds = spec.bounds
         elif focus is not None:
-            bounds = cache.units_bbox(np.flatnonzero(np.isin(a, focus))) or cache.total_bounds
+            bounds = cache.units_bbox(np.flatnonzero(np.isin(a, focus))) or shapes_bbox(spec.scenario, focus) \
+                or cache.total_bounds
         else:
             bounds = cache.total_bounds
         margin = 0.0 if (spec.bounds is not None and not overview) else (0.06 if focus is not None else 0.03)
@@ -207,6 +209,8 @@ class QtMapRenderer:
         level = cache.level(cache.level_for(view.metres_per_pixel * L.UNIT / spec.dpi), wait=True)
         scenario = spec.scenario if focus is None else _washed(spec.scenario, focus)
         renderer = LayerRenderer(cache, _SceneDoc(spec.project, scenario))
+        if scenario.shapes is not None:  # freeform: the units are a plain base map under the drawn polygons
+            renderer.style.unassigned_hatch = QColor(0, 0, 0, 0)
         for key, on in spec.layers.items():
             if key in renderer.layers:
                 renderer.layers[key] = bool(on)
@@ -218,6 +222,13 @@ class QtMapRenderer:
         painter.save()
         painter.translate(rect.topLeft())
         renderer.render(painter, view, level)
+        if not overview and (getattr(spec, "thematic", None) is not None or getattr(spec, "heatmap", False)):
+            from ..canvas.thematic_overlay import draw_export_layers  # issue 8: choropleth / heat map
+
+            draw_export_layers(painter, spec, view, level, cache)
+        if scenario.shapes is not None:  # a freeform scenario: its drawn polygons
+            paint_freeform(painter, view, scenario.territories, [scenario.shapes.get(t.id) for t in scenario.territories],
+                           labels=not overview and spec.layers.get("territory_labels", True))
         if focus is not None and not overview and spec.layers.get("territory_labels", True):
             self._focus_labels(painter, renderer, view, focus, a, rect)
         painter.restore()
@@ -263,7 +274,7 @@ def _washed(scenario: Scenario, focus) -> Scenario:
     keep = set(int(t) for t in focus)
     bg = LayerStyle().background.name()  # the canvas background
     terrs = [t if i in keep else replace(t, color=wash(t.color, WASH, bg)) for i, t in enumerate(scenario.territories)]
-    return Scenario(scenario.name, terrs, scenario.regions, scenario.assignment)
+    return Scenario(scenario.name, terrs, scenario.regions, scenario.assignment, shapes=scenario.shapes)
 
 
 # ---- SVG post-processing (see the module docstring) --------------------------------------------

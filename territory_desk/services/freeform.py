@@ -1,0 +1,171 @@
+"""Freeform territories: the use cases the CLI and the GUI share (new scenario, draw from a WKT in
+longitude/latitude, convert a unit territory, the overlaps and gaps report)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from ..domain.document import Document
+from ..domain.engine import engine_for
+from ..domain.errors import InputError
+from ..domain.freeform import FreeformEngine
+from ..domain.freeform_commands import AddFreeformScenario, DrawTerritory, from_units
+from ..domain.project import Project
+from ..domain.projection import LONLAT, transform_geometries
+from ..domain.segments import live_scenario
+from ..domain.territories import Scenario
+
+MAX_LISTED = 10
+
+
+@dataclass
+class Overlap:
+    first: int  # territory indices
+    second: int
+    accounts: np.ndarray  # account rows inside both
+    area_m2: float
+
+
+@dataclass
+class FreeformIssues:
+    """What a freeform scenario gets wrong: overlaps, accounts covered by no territory, territories
+    without a shape."""
+
+    overlaps: list[Overlap] = field(default_factory=list)
+    uncovered: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    without_shape: list[int] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.overlaps or len(self.uncovered) or self.without_shape)
+
+
+def freeform_issues(project: Project, scenario: Scenario, engine: FreeformEngine | None = None) -> FreeformIssues:
+    """Overlaps (with the accounts counted in both, and the shared area), uncovered accounts and
+    empty territories, from ``engine`` (the live one) or a fresh evaluation."""
+    if scenario.shapes is None:
+        raise InputError(f"scenario {scenario.name!r} is not freeform")
+    engine = engine if engine is not None else engine_for(project, scenario)
+    shapes = engine.shapes
+    overlaps = []
+    pairs = {(a, b): rows for a, b, rows in engine.overlaps()}
+    tree_geoms = [(t, g) for t, g in enumerate(shapes) if g is not None]
+    for i, (a, ga) in enumerate(tree_geoms):
+        for b, gb in tree_geoms[i + 1:]:
+            if not shapely.intersects(ga, gb):
+                continue
+            area = float(shapely.area(shapely.intersection(shapely.make_valid(ga), shapely.make_valid(gb))))
+            rows = pairs.pop((a, b), np.zeros(0, dtype=np.int64))
+            if area > 1e-7 * min(float(shapely.area(ga)), float(shapely.area(gb))) or len(rows):
+                overlaps.append(Overlap(a, b, rows, area))
+    for (a, b), rows in pairs.items():  # sharing accounts only on a border
+        overlaps.append(Overlap(a, b, rows, 0.0))
+    overlaps.sort(key=lambda o: (o.first, o.second))
+    return FreeformIssues(overlaps, engine.uncovered(), [t for t, g in enumerate(shapes) if g is None])
+
+
+def issue_lines(project: Project, scenario: Scenario, issues: FreeformIssues) -> list[str]:
+    """The report as lines for people (``territory-desk freeform --check`` and ``check``)."""
+    acc, terrs = project.accounts, scenario.territories
+    lines = []
+    for o in issues.overlaps:
+        ids = ", ".join(acc.ids[i] for i in o.accounts[:MAX_LISTED]) + (" ..." if len(o.accounts) > MAX_LISTED else "")
+        lines.append(f"territories {terrs[o.first].name!r} and {terrs[o.second].name!r} overlap "
+                     f"({o.area_m2 / 1e6:,.1f} km2): {len(o.accounts)} account(s) counted in both"
+                     + (f": {ids}" if len(o.accounts) else ""))
+    if len(issues.uncovered):
+        ids = ", ".join(acc.ids[i] for i in issues.uncovered[:MAX_LISTED])
+        more = " ..." if len(issues.uncovered) > MAX_LISTED else ""
+        lines.append(f"{len(issues.uncovered)} account(s) in no territory: {ids}{more}")
+    for t in issues.without_shape:
+        lines.append(f"territory {terrs[t].name!r} has no shape")
+    return lines
+
+
+def freeform_problems(project: Project, scenario: Scenario) -> list[str]:
+    """``check`` for a freeform scenario."""
+    return issue_lines(project, scenario, freeform_issues(project, scenario))
+
+
+# ---- edits -------------------------------------------------------------------------------------------
+def new_freeform_scenario(doc: Document, name: str, layer: str = "", rule: str = "") -> AddFreeformScenario:
+    cmd = AddFreeformScenario(name, layer or "Freeform", rule)
+    cmd.redo(doc)
+    return cmd
+
+
+def lonlat_shape(project: Project, wkt: str):
+    """A polygon given as WKT in longitude/latitude, in the project's working CRS."""
+    try:
+        geom = shapely.from_wkt(wkt)
+    except shapely.errors.ShapelyError as exc:
+        raise InputError(f"the WKT does not parse: {str(exc).splitlines()[0]}") from None
+    if geom is None or shapely.get_type_id(geom) not in (3, 6):
+        raise InputError("the WKT must be a POLYGON or MULTIPOLYGON in longitude/latitude")
+    xy = shapely.get_coordinates(geom)
+    if len(xy) and ((np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any()):
+        raise InputError("the WKT coordinates must be longitude/latitude in degrees (lon between -180 and 180, "
+                         "lat between -90 and 90)")
+    return transform_geometries(np.array([geom], dtype=object), LONLAT, project.units.working_crs)[0]
+
+
+def freeform_target(project: Project, name: str | None) -> Scenario:
+    """The freeform scenario to edit: the named one, else the active one if freeform, else the only
+    freeform scenario."""
+    if name:
+        sc = project.get_scenario(name)
+        if sc.shapes is None:
+            raise InputError(f"scenario {sc.name!r} is not freeform")
+        return sc
+    if project.scenario.shapes is not None:
+        return project.scenario
+    mine = [s for s in project.scenarios if s.shapes is not None]
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise InputError("the project has no freeform scenario; create one with --new-scenario NAME")
+    raise InputError("name the freeform scenario with --scenario (" + ", ".join(s.name for s in mine) + ")")
+
+
+def unit_source(project: Project, name: str | None) -> Scenario:
+    """The unit scenario to take units from: the named one, else the active one if unit-based, else
+    the live plan of the default layer."""
+    if name:
+        sc = project.get_scenario(name)
+    elif project.scenario.shapes is None:
+        sc = project.scenario
+    else:
+        sc = live_scenario(project, "")
+        if sc is None or sc.shapes is not None:
+            sc = next((s for s in project.scenarios if s.shapes is None), None)
+    if sc is None or sc.shapes is not None:
+        raise InputError("no unit-based scenario to take the units from; name one with --source")
+    return sc
+
+
+def draw_territory(doc: Document, name: str, geom) -> tuple[DrawTerritory, bool]:
+    """Draw a territory of the active (freeform) scenario: redraw the one named ``name`` if any,
+    else a new one. Returns the command (applied) and whether the territory is new."""
+    sc = doc.scenario
+    existing = next((t for t in sc.territories if t.name.casefold() == name.strip().casefold() or t.id == name), None)
+    cmd = DrawTerritory(geom, existing.id if existing else None, name=name)
+    cmd.redo(doc)
+    return cmd, existing is None
+
+
+def territory_from_units(doc: Document, source: Scenario, key: str) -> DrawTerritory:
+    """A freeform territory (new, or redrawn when one of that name exists) with the outline of the
+    units of territory ``key`` of the unit scenario ``source``, keeping its name, colour and rep."""
+    t = source.territory_index(key)
+    terr = source.territories[t]
+    units = np.flatnonzero(source.assignment == t)
+    if len(units) == 0:
+        raise InputError(f"territory {terr.name!r} of scenario {source.name!r} has no units")
+    sc = doc.scenario
+    existing = next((x for x in sc.territories if x.name.casefold() == terr.name.casefold()), None)
+    cmd = from_units(doc.project, units, existing.id if existing else None, terr.name, terr.color,
+                     rep_id=terr.rep_id if doc.project.rep(terr.rep_id) else None)
+    cmd.redo(doc)
+    return cmd
