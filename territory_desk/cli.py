@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", metavar="NAME")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.add_argument("--fields", metavar="F[,F...]", help="metric fields to show in the table")
+    s.add_argument("--level", metavar="LEVEL", help="roll every metric up to a hierarchy level: territory, region, "
+                                                    "area, … (a name or 0, 1, 2…; default: territory)")
 
     s = sub.add_parser("check", help="report unassigned units, non-contiguous territories, accounts outside units "
                                      "(exit 0 when clean, 1 when problems were found)")
@@ -82,10 +84,12 @@ def _cmd_demo(a) -> int:
 
 def _cmd_stats(a) -> int:
     from .persistence.store import load_project
-    from .services.reports import stats_csv, stats_dict, stats_table
+    from .domain.hierarchy import level
+    from .services.reports import level_dict, stats_csv, stats_dict, stats_table
 
     project = load_project(a.project)
-    d = stats_dict(project, project.get_scenario(a.scenario))
+    sc = project.get_scenario(a.scenario)
+    d = level_dict(project, a.level, sc) if a.level and level(project, a.level, sc).index else stats_dict(project, sc)
     if a.format == "json":
         print(json.dumps(d, indent=2))
     elif a.format == "csv":

@@ -125,7 +125,8 @@ class DeleteTerritory(Command):
         sc = doc.scenario
         doc.check_editable(np.flatnonzero(sc.assignment == self.index), UNASSIGNED)
         a = sc.assignment
-        self._saved = (sc.territories[self.index], a.copy())
+        shape = sc.shapes.pop(sc.territories[self.index].id, None) if sc.shapes is not None else None
+        self._saved = (sc.territories[self.index], a.copy(), shape)
         a[a == self.index] = UNASSIGNED
         a[a > self.index] -= 1
         del sc.territories[self.index]
@@ -134,9 +135,11 @@ class DeleteTerritory(Command):
 
     def undo(self, doc: Document) -> None:
         assert self._saved is not None
-        territory, assignment = self._saved
+        territory, assignment, shape = self._saved
         sc = doc.scenario
         sc.territories.insert(self.index, territory)
+        if shape is not None:  # a freeform territory's polygon
+            sc.shapes[territory.id] = shape
         sc.assignment[:] = assignment
         doc.rebuild()
         doc.notify(Change("territories"))
@@ -144,6 +147,10 @@ class DeleteTerritory(Command):
 
 def merge_territories(doc: Document, keep: int, remove: int) -> Command:
     """Merge territory ``remove`` into ``keep`` (one undo step)."""
+    if doc.scenario.shapes is not None:  # freeform: the union of the two polygons
+        from .freeform_commands import merge_command
+
+        return merge_command(doc, keep, remove)
     units = np.flatnonzero(doc.scenario.assignment == remove).tolist()
     return MacroCommand(
         f"Merge {doc.scenario.territories[remove].name} into {doc.scenario.territories[keep].name}",

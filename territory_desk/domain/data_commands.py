@@ -16,6 +16,7 @@ from .commands import Command
 from .document import Document
 from .errors import InputError
 from .reps import Rep
+from .segments import check_rules_fit
 from .units import UnitLayer
 
 
@@ -29,6 +30,8 @@ class ReplaceAccounts(Command):
     def redo(self, doc: Document) -> None:
         if len(self.accounts.unit_index) and self.accounts.unit_index.max(initial=-1) >= len(doc.project.units):
             raise InputError("the new accounts were located in other units")
+        if len(self.accounts):
+            check_rules_fit(doc.project.layers, self.accounts)
         self._old = doc.project.accounts
         doc.project.accounts = self.accounts
         doc.reload_data()
@@ -65,6 +68,13 @@ class _UnitsState:
     account_unit_index: np.ndarray | None
 
 
+def check_freeform_fits(project, units: UnitLayer) -> None:
+    """Drawn territories are kept in the working CRS: refuse new units that would change it."""
+    if any(s.shapes for s in project.scenarios) and units.work_crs != project.units.work_crs:
+        raise InputError("these units would change the map projection under the drawn (freeform) territories; "
+                         "add units that lie within the current extent, or start a new project")
+
+
 class ReplaceUnits(Command):
     """New base units with the assignment of every scenario over them and the accounts located in
     them (see services.imports.plan_units). Scenarios must be the ones the plan was made for."""
@@ -94,6 +104,7 @@ class ReplaceUnits(Command):
         doc.reload_data()
 
     def redo(self, doc: Document) -> None:
+        check_freeform_fits(doc.project, self._new.units)
         names = {s.name for s in doc.project.scenarios}
         if names != set(self._new.assignments):
             raise InputError("the scenarios changed since the units were read; import them again")

@@ -81,6 +81,9 @@ class Document:
     def move_units(self, units: Iterable[int], dst: int, notify: bool = True) -> list[tuple[int, int]]:
         """Assign units to territory index ``dst``; returns the inverse [(unit, previous)]."""
         units = [int(u) for u in units]
+        if self.scenario.shapes is not None:
+            raise InputError(f"scenario {self.scenario.name!r} is freeform: its territories are drawn polygons, "
+                             "reshape them on the map instead of assigning units")
         if not (UNASSIGNED <= dst < len(self.scenario.territories)):
             raise InputError(f"no territory with index {dst}")
         self.check_editable(units, dst)

@@ -221,16 +221,7 @@ class Engine:
     # ---- territories come and go ---------------------------------------------------------------
     def add_territory(self) -> int:
         """Append an empty territory slot; returns its index."""
-        t = self.n_territories
-        self.sums = np.insert(self.sums, t, 0.0, axis=0)
-        if self.offsets is not None:
-            self.offsets = np.insert(self.offsets, t, 0.0, axis=0)
-        self.counts = np.insert(self.counts, t, 0)
-        self.area = np.insert(self.area, t, 0.0)
-        self.perimeter = np.insert(self.perimeter, t, 0.0)
-        self.pieces = np.append(self.pieces, 0)
-        self.n_territories = t + 1
-        return t
+        return add_empty_slot(self)
 
     # ---- reading -------------------------------------------------------------------------------
     def stats(self) -> Stats:
@@ -247,6 +238,21 @@ class Engine:
         assert np.array_equal(self.pieces, pieces), f"pieces drifted: {self.pieces} != {pieces}"
 
 
+def add_empty_slot(engine) -> int:
+    """Insert an empty territory slot before the unassigned pool of an engine's per-slot arrays
+    (Engine and FreeformEngine share the layout); returns the new territory index."""
+    t = engine.n_territories
+    engine.sums = np.insert(engine.sums, t, 0.0, axis=0)
+    if engine.offsets is not None:
+        engine.offsets = np.insert(engine.offsets, t, 0.0, axis=0)
+    engine.counts = np.insert(engine.counts, t, 0)
+    engine.area = np.insert(engine.area, t, 0.0)
+    engine.perimeter = np.insert(engine.perimeter, t, 0.0)
+    engine.pieces = np.append(engine.pieces, 0)
+    engine.n_territories = t + 1
+    return t
+
+
 def engine_for(project, scenario=None) -> Engine:
     """An engine over a project's units and metric fields for one scenario (default: active)."""
     from .metrics import metric_fields, unit_values
@@ -254,6 +260,10 @@ def engine_for(project, scenario=None) -> Engine:
     from .metrics import pinned_values
 
     scenario = scenario or project.scenario
+    if scenario.shapes is not None:  # a freeform scenario: drawn polygons, not sets of units
+        from .freeform import FreeformEngine
+
+        return FreeformEngine.for_scenario(project, scenario)
     fields = metric_fields(project)
     return Engine(
         [f.key for f in fields],

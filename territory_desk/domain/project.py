@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .accounts import AccountTable, locate_points
+from .activity import Activity
 from .adjacency import Adjacency, build_adjacency
 from .errors import InputError
 from .reps import Rep
@@ -26,6 +27,7 @@ class Project:
     # free settings: {"balance_fields": ["potential"], "tolerance_pct": 5.0, "title": "..."}
     settings: dict[str, Any] = field(default_factory=dict)
     layers: list[TerritoryLayer] = field(default_factory=list)  # segments; see segments.py
+    activity: Activity = field(default_factory=Activity)  # CRM opportunities, leads, quotas, KPI snapshots
 
     def __post_init__(self) -> None:
         if not self.scenarios:

@@ -68,6 +68,18 @@ def account_columns(accounts) -> dict:
     return cols
 
 
+def check_rules_fit(layers: list[TerritoryLayer], accounts) -> None:
+    """Refuse account data that a layer rule cannot be evaluated on (a field the rule names is gone)."""
+    cols = account_columns(accounts)
+    lookup = {k.casefold() for k in cols}
+    for layer in layers:
+        missing = sorted(f for f in layer.condition().fields() if f.casefold() not in lookup)
+        if missing:
+            raise InputError(f"the rule of territory layer {layer.name!r} ({layer.rule}) names "
+                             f"{', '.join(map(repr, missing))}, which the accounts lack; import a file with "
+                             f"that column or edit the layer's rule first")
+
+
 def route_accounts(project) -> np.ndarray:
     """Index into ``project.layers`` of the layer each account belongs to (-1: no layer takes it)."""
     acc = project.accounts

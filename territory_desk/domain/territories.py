@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,9 @@ class Scenario:
     live: bool = False  # the plan in force for its layer (lead routing uses it); see segments.py
     # account-based overrides: account id -> territory id, whatever unit the account lies in
     pins: dict[str, str] = field(default_factory=dict)
+    # freeform scenarios (a layer of kind "freeform"): territory id -> shapely (Multi)Polygon in the
+    # project's working CRS; None for unit-based scenarios (see freeform.py)
+    shapes: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.assignment = np.asarray(self.assignment, dtype=np.int64)
@@ -73,4 +77,5 @@ class Scenario:
             assignment=self.assignment.copy(),
             layer=self.layer,
             pins=dict(self.pins),
+            shapes=None if self.shapes is None else dict(self.shapes),
         )

@@ -19,7 +19,8 @@ from ..domain.accounts import AccountTable
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.project import Project
 from ..domain.units import UnitLayer
-from . import gpkg, schema, segment_tables
+from . import freeform_layer, gpkg, schema, segment_tables
+from . import activity_tables
 from .dissolve import _seed_dissolve_cache
 from .schema import Damaged, floats, json_value, rows, texts
 
@@ -142,13 +143,14 @@ def _build_project(conn: sqlite3.Connection, objects: dict[str, tuple[str, str]]
         meta.get("accounts_columns"), "accounts_columns", present[schema.ACCOUNTS_LAYER], schema.ACCOUNTS_LAYER))
     scenarios = schema.read_scenarios(conn, index_of, len(units))
     segment_tables.read_pins(conn, scenarios)
+    freeform_layer.read_shapes(conn, objects, scenarios, units)  # drawn territories of freeform scenarios
     active = _meta_text(meta, "active_scenario")
     if active not in {s.name for s in scenarios}:
         raise Damaged(f"the active scenario {active!r} is not in td_scenarios")
     return Project(units=units, adjacency=schema.read_adjacency(conn, len(units)), accounts=accounts,
                    reps=schema.read_reps(conn), scenarios=scenarios, active=active,
                    settings=json_value(meta.get("settings"), "settings", dict),
-                   layers=segment_tables.read_layers(conn))
+                   layers=segment_tables.read_layers(conn), activity=activity_tables.read_activity(conn))
 
 
 def _meta_text(meta: dict, key: str) -> str:

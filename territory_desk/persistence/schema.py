@@ -36,6 +36,7 @@ from ..domain.adjacency import Adjacency
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.reps import Rep
 from ..domain.territories import Region, Scenario, Territory
+from .values import Damaged, floats, ints, json_value, rows, texts  # noqa: F401 (readers import them from here)
 
 SCHEMA_VERSION = 2
 META_TABLE = "td_meta"
@@ -67,6 +68,19 @@ TD_TABLES: dict[str, tuple[str, str]] = {
                      "in the working CRS)"),
     "td_unit_measures": ("fid INTEGER NOT NULL PRIMARY KEY, area_m2 REAL, perimeter_m REAL",
                          "territory_desk: unit area and perimeter in the equal-area working CRS"),
+    # CRM activity and KPI snapshots (activity_tables.py); dates in days / seconds since 1970-01-01
+    "td_opportunities": ("fid INTEGER PRIMARY KEY, id TEXT NOT NULL, account_id TEXT NOT NULL, amount REAL, "
+                         "stage TEXT NOT NULL, status INTEGER NOT NULL, created INTEGER NOT NULL, closed INTEGER, "
+                         "owner TEXT NOT NULL", "territory_desk: CRM opportunities (status 0 open, 1 won, 2 lost)"),
+    "td_leads": ("fid INTEGER PRIMARY KEY, id TEXT NOT NULL, created INTEGER NOT NULL, response_hours REAL, "
+                 "owner TEXT NOT NULL, converted INTEGER NOT NULL, account_id TEXT NOT NULL, lon REAL, lat REAL",
+                 "territory_desk: CRM leads"),
+    "td_quotas": ("fid INTEGER PRIMARY KEY, rep_id TEXT NOT NULL, territory_id TEXT NOT NULL, period TEXT NOT NULL, "
+                  "first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, amount REAL NOT NULL",
+                  "territory_desk: quotas per rep or territory and period"),
+    "td_kpi_snapshots": ("fid INTEGER PRIMARY KEY, taken_at TEXT NOT NULL, scenario TEXT NOT NULL, period TEXT NOT NULL, "
+                         "level TEXT NOT NULL, group_id TEXT NOT NULL, group_name TEXT NOT NULL, kpi TEXT NOT NULL, "
+                         "value REAL", "territory_desk: KPI snapshots (reviews over time)"),
 }
 
 # Feature layers; fixed columns first (the per-project data columns follow).
@@ -87,6 +101,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "td_reps": ("ord", "id", "name", "home_lon", "home_lat", "home_city", "capacity", "skills"),
     "td_adjacency": ("i", "j", "length_m", "virtual", "line"), "td_unit_measures": ("fid", "area_m2", "perimeter_m"),
     UNITS_LAYER: ("fid", "geom", "unit_id", "name"), ACCOUNTS_LAYER: ("fid", "geom", "account_id", "name", "unit_id"),
+    "td_opportunities": ("id", "account_id", "amount", "stage", "status", "created", "closed", "owner"),
+    "td_leads": ("id", "created", "response_hours", "owner", "converted", "account_id", "lon", "lat"),
+    "td_quotas": ("rep_id", "territory_id", "period", "first_day", "last_day", "amount"),
+    "td_kpi_snapshots": ("taken_at", "scenario", "period", "level", "group_id", "group_name", "kpi", "value"),
 }
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -230,10 +248,6 @@ def column_specs(numeric: dict, text: dict, reserved: list[str]) -> list[dict[st
 
 # --- validated reading -------------------------------------------------------------------------------
 
-class Damaged(Exception):
-    """A value read from a project file is missing or of the wrong type (message: what and where)."""
-
-
 def check_table(conn: sqlite3.Connection, objects: dict[str, tuple[str, str]], table: str) -> set[str]:
     """A plain table (not a view, not virtual, no generated columns) with the columns a load reads.
 
@@ -252,64 +266,6 @@ def check_table(conn: sqlite3.Connection, objects: dict[str, tuple[str, str]], t
     if missing:
         raise Damaged(f"{table} lacks the column {missing[0]!r}")
     return present
-
-
-def rows(conn: sqlite3.Connection, sql: str, ncols: int) -> list[tuple]:
-    """The columns of a query's result, as tuples."""
-    result = conn.execute(sql).fetchall()
-    return list(zip(*result)) if result else [()] * ncols
-
-
-def texts(values: tuple | list, what: str, nullable: bool = False) -> list:
-    """Check a column of TEXT values (None allowed only when nullable)."""
-    allowed = {str, type(None)} if nullable else {str}
-    if not set(map(type, values)) <= allowed:
-        bad = next(v for v in values if type(v) not in allowed)
-        raise Damaged(f"{what} holds {_describe(bad)} where text is expected")
-    return list(values)
-
-
-def floats(values: tuple | list, what: str) -> np.ndarray:
-    """A float64 array from a column of REAL/INTEGER/NULL values (NULL -> NaN); infinities refused."""
-    if not set(map(type, values)) <= {float, int, type(None)}:
-        bad = next(v for v in values if type(v) not in (float, int, type(None)))
-        raise Damaged(f"{what} holds {_describe(bad)} where a number is expected")
-    arr = np.array(values, dtype=np.float64)
-    if np.isinf(arr).any():
-        raise Damaged(f"{what} holds an infinite number")
-    return arr
-
-
-def ints(values: tuple | list, what: str, lo: int, hi: int) -> np.ndarray:
-    """An int64 array from a column of INTEGER values, each in [lo, hi)."""
-    if not set(map(type, values)) <= {int}:
-        bad = next(v for v in values if type(v) is not int)
-        raise Damaged(f"{what} holds {_describe(bad)} where an integer is expected")
-    arr = np.array(values, dtype=np.int64)
-    if len(arr) and (arr.min() < lo or arr.max() >= hi):
-        raise Damaged(f"{what} holds a value outside {lo}..{hi - 1}")
-    return arr
-
-
-def json_value(text: object, what: str, expected: type) -> Any:
-    """Parse a JSON text (never anything else: no pickles, no eval) and check its top-level type."""
-    if type(text) is not str:
-        raise Damaged(f"{what} holds {_describe(text)} where JSON text is expected")
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        raise Damaged(f"{what} is not valid JSON") from None
-    if not isinstance(value, expected):
-        raise Damaged(f"{what} is not a JSON {'object' if expected is dict else 'array'}")
-    return value
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bytes):
-        return f"binary data ({len(value)} bytes)"
-    return "text" if isinstance(value, str) else f"a value of type {type(value).__name__}"
 
 
 def parse_column_specs(value: object, what: str, present: set[str], table: str) -> list[dict[str, str]]:

@@ -23,8 +23,8 @@ from .. import __version__
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.project import Project
 from ..domain.projection import to_crs
-from . import gpkg, schema, segment_tables
-from .dissolve import _dissolve
+from . import freeform_layer, gpkg, schema, segment_tables
+from . import activity_tables
 from .reader import _one_line, load_project
 from .schema import lookup, sql_floats
 
@@ -134,12 +134,14 @@ def _write_project(conn: sqlite3.Connection, project: Project) -> None:
     schema.write_reps(conn, project.reps)
     segment_tables.write_layers(conn, project.layers)
     segment_tables.write_pins(conn, project.scenarios)
+    activity_tables.write_activity(conn, project.activity)
     schema.write_adjacency(conn, project.adjacency)
     gpkg.create_layer_styles(conn)
     gpkg.add_default_style(conn, schema.TERRITORIES_LAYER, "territory colours",
                            gpkg.fill_style_qml("coalesce(\"color\", '#888888')", "50,50,50,255", 0.5))
     gpkg.add_default_style(conn, schema.UNITS_LAYER, "units by territory",
                            gpkg.fill_style_qml("coalesce(\"color\", '#dddddd')", "255,255,255,160", 0.1))
+    freeform_layer.write_shapes(conn, project)  # drawn territories of freeform scenarios
 
 
 def _check_savable(project: Project) -> None:
@@ -195,7 +197,7 @@ def _write_territories(conn: sqlite3.Connection, project: Project, srs: int) -> 
                               schema.TERRITORIES_FIXED + _sql_columns(sums),
                               f"territory_desk: territories of scenario {s.name!r} (derived, read-only)")
     inside = a >= 0
-    geoms = gpkg.promote_to_multi(_dissolve(units.geometry, a, k))
+    geoms = gpkg.promote_to_multi(freeform_layer.territory_geometries(project, s))  # drawn shapes or dissolved units
     region_names = {r.id: r.name for r in s.regions}
     rep_names = {r.id: r.name for r in project.reps}
     ts = s.territories

@@ -21,7 +21,9 @@ import pandas as pd
 from ..domain.accounts import AccountTable, locate_points
 from ..domain.adjacency import Adjacency, build_adjacency
 from ..domain.errors import InputError
+from ..domain.data_commands import check_freeform_fits
 from ..domain.metrics import metric_fields
+from ..domain.segments import check_rules_fit
 from ..domain.project import Project
 from ..domain.projection import transform_geometries
 from ..domain.reps import Rep
@@ -105,6 +107,7 @@ def plan_accounts(project: Project, path: str, mapping: ColumnMapping | dict | N
     accounts, report = build_accounts(raw, m, project.units, project.accounts if len(project.accounts) else None)
     if not report.ok:
         raise _nothing_imported(report, "accounts")
+    check_rules_fit(project.layers, accounts)
     wanted = list(project.settings.get("balance_fields") or [])
     available = {f.key for f in metric_fields(SimpleNamespace(units=project.units, accounts=accounts))}
     gone = [f for f in wanted if f not in available]
@@ -209,6 +212,7 @@ def _combined(old: UnitLayer, new: UnitLayer, add: np.ndarray) -> UnitLayer:
 
 # ---- applying -----------------------------------------------------------------------------------
 def apply_units(project: Project, plan: UnitImport) -> None:
+    check_freeform_fits(project, plan.units)
     project.units = plan.units
     project.adjacency = plan.adjacency
     for s in project.scenarios:

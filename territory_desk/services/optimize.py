@@ -79,6 +79,9 @@ def run(project: Project, options: OptimizeOptions, progress: Callable[[float, s
     """Design (or rebalance) and return the new scenario; the project is not changed."""
     rebalance = options.source is not None
     base = project.get_scenario(options.source) if rebalance else project.scenario
+    if base.shapes is not None:
+        raise InputError(f"scenario {base.name!r} has drawn (freeform) territories; automatic design works on "
+                         f"unit territories: switch to a unit scenario first")
     name = (options.scenario_name or "").strip() or unique_scenario_name(
         project, f"{base.name} {'rebalanced' if rebalance else 'optimized'}")
     if any(s.name == name for s in project.scenarios):

@@ -51,26 +51,83 @@ def stats_dict(project: Project, scenario: Scenario | None = None, stats: Stats 
                 for k, f in enumerate(s.fields)
             },
         })
+    return {"scenario": sc.name, "territories": territories, "summary": _summary(project, s)}
+
+
+def _summary(project: Project, s: Stats) -> dict:
+    acc = s.field_index("accounts") if "accounts" in s.fields else None
     outside = int(len(project.accounts.outside())) if len(project.accounts) else 0
     return {
-        "scenario": sc.name,
-        "territories": territories,
-        "summary": {
-            "max_abs_deviation_pct": {f: _num(s.max_abs_deviation_pct[k]) for k, f in enumerate(s.fields)},
-            "cv": {f: _num(s.cv[k]) for k, f in enumerate(s.fields)},
-            "mean": {f: _num(s.mean[k]) for k, f in enumerate(s.fields)},
-            "non_contiguous": s.non_contiguous,
-            "unassigned_units": s.unassigned_units,
-            "unassigned_accounts": int(s.unassigned_value[acc]) if acc is not None else 0,
-            "accounts_outside_units": outside,
-        },
+        "max_abs_deviation_pct": {f: _num(s.max_abs_deviation_pct[k]) for k, f in enumerate(s.fields)},
+        "cv": {f: _num(s.cv[k]) for k, f in enumerate(s.fields)},
+        "mean": {f: _num(s.mean[k]) for k, f in enumerate(s.fields)},
+        "non_contiguous": s.non_contiguous,
+        "unassigned_units": s.unassigned_units,
+        "unassigned_accounts": int(s.unassigned_value[acc]) if acc is not None else 0,
+        "accounts_outside_units": outside,
     }
+
+
+def level_stats(project: Project, stats: Stats, key: int | str, scenario: Scenario | None = None):
+    """(Level, Stats) of a hierarchy level (0 or "territory": the stats as they are): every metric
+    summed per group (domain/hierarchy.py), deviations from the mean over the level's groups, and each
+    group's area, perimeter, Polsby-Popper and contiguous pieces measured on its units."""
+    from ..domain.contiguity import count_pieces
+    from ..domain.hierarchy import level
+    from ..domain.metrics import derive_stats
+
+    sc = scenario or project.scenario
+    lv = level(project, key, sc)
+    if lv.index == 0:
+        return lv, stats
+    n = len(lv)
+    area = np.append(lv.rollup(stats.area_m2), 0.0)
+    if getattr(sc, "shapes", None) is None:
+        a, adj = sc.assignment, project.adjacency
+        g = np.where(a >= 0, lv.member[np.maximum(a, 0)], -1)
+        slot = np.where(g < 0, n, g)
+        perim = np.bincount(slot, weights=project.units.perimeter_m, minlength=n + 1)
+        same = g[adj.i] == g[adj.j]
+        perim -= 2.0 * np.bincount(slot[adj.i[same]], weights=adj.length[same], minlength=n + 1)
+        pieces = count_pieces(g, n, adj.i, adj.j)
+    else:  # drawn territories: no shared unit borders to dissolve
+        perim, pieces = np.append(lv.rollup(stats.perimeter_m), 0.0), lv.rollup(stats.pieces).astype(np.int64)
+    sums = np.vstack([lv.rollup(stats.value), stats.unassigned_value[None, :]])
+    units = np.append(lv.rollup(stats.units), stats.unassigned_units).astype(np.int64)
+    return lv, derive_stats(stats.fields, sums, units, area, perim, pieces)
+
+
+def level_dict(project: Project, key: int | str, scenario: Scenario | None = None, stats: Stats | None = None) -> dict:
+    """``stats --level LEVEL --format json``: the groups of a hierarchy level with every metric rolled up."""
+    sc = scenario or project.scenario
+    lv, s = level_stats(project, stats or scenario_stats(project, sc), key, sc)
+    acc = s.field_index("accounts") if "accounts" in s.fields else None
+    groups = []
+    for g, (gid, name) in enumerate(zip(lv.group_ids, lv.group_names)):
+        groups.append({
+            "id": gid, "name": name, "territories": [sc.territories[t].id for t in lv.children(g)],
+            "units": int(s.units[g]), "accounts": int(s.value[g, acc]) if acc is not None else 0,
+            "pieces": int(s.pieces[g]), "area_km2": _num(s.area_m2[g] / 1e6),
+            "perimeter_km": _num(s.perimeter_m[g] / 1e3), "polsby_popper": _num(s.polsby_popper[g]),
+            "metrics": {f: {"value": _num(s.value[g, k]), "share_pct": _num(s.share_pct[g, k]),
+                            "deviation_pct": _num(s.deviation_pct[g, k])} for k, f in enumerate(s.fields)},
+        })
+    return {"scenario": sc.name, "level": lv.name, "level_index": lv.index, "groups": groups,
+            "summary": _summary(project, s)}
 
 
 def stats_csv(d: dict) -> str:
     fields = list(d["summary"]["max_abs_deviation_pct"])
     out = io.StringIO()
     w = csv.writer(out)
+    if "groups" in d:  # a hierarchy level (level_dict)
+        w.writerow(["level", "group_id", "name", "territories", "units", "accounts", "pieces", "polsby_popper"]
+                   + [c for f in fields for c in (f, f"{f}_deviation_pct")])
+        for g in d["groups"]:
+            w.writerow([d["level"], g["id"], g["name"], len(g["territories"]), g["units"], g["accounts"],
+                        g["pieces"], g["polsby_popper"]]
+                       + [c for f in fields for c in (g["metrics"][f]["value"], g["metrics"][f]["deviation_pct"])])
+        return out.getvalue()
     w.writerow(["territory_id", "name", "region", "rep", "units", "accounts", "pieces", "polsby_popper"]
                + [c for f in fields for c in (f, f"{f}_deviation_pct")])
     for t in d["territories"]:
@@ -89,13 +146,13 @@ def _fmt(v: float | None, digits: int = 0) -> str:
 def stats_table(d: dict, fields: list[str] | None = None) -> str:
     all_fields = list(d["summary"]["max_abs_deviation_pct"])
     fields = [f for f in (fields or all_fields) if f in all_fields]
-    head = ["Territory", "Units", "Pieces", "PP"] + [h for f in fields for h in (f, "dev%")]
+    head = [d.get("level", "Territory"), "Units", "Pieces", "PP"] + [h for f in fields for h in (f, "dev%")]
     rows = [head]
-    for t in d["territories"]:
+    for t in d.get("groups", d.get("territories")):
         rows.append([t["name"], str(t["units"]), str(t["pieces"]), _fmt(t["polsby_popper"], 2)]
                     + [c for f in fields for c in (_fmt(t["metrics"][f]["value"]), _fmt(t["metrics"][f]["deviation_pct"], 1))])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = [f"Scenario: {d['scenario']}"]
+    lines = [f"Scenario: {d['scenario']}" + (f"    level: {d['level']}" if "groups" in d else "")]
     for n, r in enumerate(rows):
         lines.append("  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)))
         if n == 0:
@@ -104,7 +161,8 @@ def stats_table(d: dict, fields: list[str] | None = None) -> str:
     lines.append("")
     lines.append("max |deviation| %: " + ", ".join(f"{f} {_fmt(s['max_abs_deviation_pct'][f], 1)}" for f in fields))
     lines.append("coefficient of variation: " + ", ".join(f"{f} {_fmt(s['cv'][f], 3)}" for f in fields))
-    lines.append(f"non-contiguous territories: {s['non_contiguous']}; unassigned units: {s['unassigned_units']}; "
+    what = f"{d['level'].casefold()}s" if "groups" in d else "territories"
+    lines.append(f"non-contiguous {what}: {s['non_contiguous']}; unassigned units: {s['unassigned_units']}; "
                  f"accounts outside units: {s['accounts_outside_units']}")
     return "\n".join(lines)
 
@@ -112,6 +170,10 @@ def stats_table(d: dict, fields: list[str] | None = None) -> str:
 def check_problems(project: Project, scenario: Scenario | None = None) -> list[str]:
     """Human-readable problems: unassigned units, non-contiguous territories, accounts outside units."""
     sc = scenario or project.scenario
+    if sc.shapes is not None:  # freeform: overlaps, uncovered accounts, territories without a shape
+        from .freeform import freeform_problems
+
+        return freeform_problems(project, sc)
     s = scenario_stats(project, sc)
     problems: list[str] = []
     unassigned = np.flatnonzero(sc.assignment < 0)

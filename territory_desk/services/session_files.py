@@ -20,6 +20,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+import shapely
 
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.project import Project
@@ -74,6 +75,8 @@ def recovery_snapshot(project: Project) -> dict[str, Any]:
                 "regions": [asdict(r) for r in s.regions],
                 "assignment": s.assignment.tolist(),
                 "layer": s.layer, "live": s.live, "pins": dict(s.pins),
+                # freeform polygons (working CRS) as WKB hex; None for unit scenarios
+                "shapes": None if s.shapes is None else {k: shapely.to_wkb(g, hex=True) for k, g in s.shapes.items()},
             }
             for s in project.scenarios
         ],
@@ -117,6 +120,21 @@ def _str_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
+def _shapes(data: Any) -> dict[str, Any] | None:
+    """Freeform polygons from WKB hex (only (multi)polygons; anything else is damage)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError("shapes")
+    out = {}
+    for k, v in data.items():
+        g = shapely.from_wkb(bytes.fromhex(str(v)))
+        if shapely.get_type_id(g) not in (3, 6):
+            raise ValueError("shapes")
+        out[str(k)] = g
+    return out
+
+
 def apply_recovery(project: Project, data: dict[str, Any]) -> None:
     """Replace the project's scenarios and settings with the recovered ones (validated)."""
     n = len(project.units)
@@ -138,7 +156,8 @@ def apply_recovery(project: Project, data: dict[str, Any]) -> None:
             if not isinstance(pins, dict):
                 raise ValueError("pins")
             scenarios.append(Scenario(str(s["name"]), terrs, regions, a, layer=str(s.get("layer") or ""),
-                                      live=bool(s.get("live")), pins={str(k): str(v) for k, v in pins.items()}))
+                                      live=bool(s.get("live")), pins={str(k): str(v) for k, v in pins.items()},
+                                      shapes=_shapes(s.get("shapes"))))
         active = str(data["active"])
         if active not in {s.name for s in scenarios}:
             raise ValueError("active scenario missing")
@@ -148,7 +167,7 @@ def apply_recovery(project: Project, data: dict[str, Any]) -> None:
         settings = data.get("settings") or {}
         if not isinstance(settings, dict):
             raise ValueError("settings")
-    except (KeyError, TypeError, ValueError, InputError) as exc:
+    except (KeyError, TypeError, ValueError, InputError, shapely.errors.ShapelyError) as exc:
         raise ProjectFileError(f"the recovery file is damaged ({exc})") from None
     project.layers = layers
     project.scenarios = scenarios

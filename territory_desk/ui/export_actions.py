@@ -68,7 +68,14 @@ class ExportActions(QObject):
     def make_dialog(self):
         from .dialogs.export_dialog import ExportDialog
 
-        return ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
+        dialog = ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
+        dialog.map_extras = self.map_extras()
+        return dialog
+
+    def map_extras(self) -> dict:
+        """The thematic map and heat map shown on the canvas, so exports show the map as it is."""
+        kpi = getattr(self.window, "kpi_actions", None)
+        return kpi.export_options() if kpi is not None else {}
 
     def export_dialog(self) -> None:
         if self.window.model is None or self.window.canvas is None:
@@ -86,7 +93,7 @@ class ExportActions(QObject):
         from ..services.exports import export
 
         doc = self.window.model.doc
-        opts = dict(options)
+        opts = {**self.map_extras(), **options}
         fmt, out = opts.pop("fmt"), opts.pop("out")
         renderer = self._worker_renderer
         box: dict = {}  # filled on the worker thread before it ends (not through queued signals)
@@ -123,7 +130,7 @@ class ExportActions(QObject):
         layers = {k: canvas.layer_visible(k) for k in ("accounts", "basemap", "unit_labels", "territory_labels")}
         try:
             spec = map_spec(window.model.doc.project, page="slide", dpi=CLIPBOARD_DPI, bounds=canvas.view.world_bounds(),
-                            layers=layers, project_path=window.model.doc.path)
+                            layers=layers, project_path=window.model.doc.path, **self.map_extras())
             image = QtMapRenderer(canvas.cache).image(spec)
         except TerritoryDeskError as exc:
             self._error(f"Could not copy the map: {exc}")

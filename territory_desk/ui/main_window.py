@@ -200,15 +200,22 @@ class MainWindow(ProjectActions, QMainWindow):
             self.canvas.set_basemap(*basemap)
         for key, a in self.layer_actions.items():
             self.canvas.set_layer_visible(key, a.isChecked())
-        self.canvas.set_tool(next(k for k, a in self.tool_actions.items() if a.isChecked()))
+        checked = next((k for k, a in self.tool_actions.items() if a.isChecked()), "select")
+        try:
+            self.canvas.set_tool(checked)
+        except ValueError:  # an area's tool, registered on documentChanged below: start with Select
+            self.canvas.set_tool("select")
+            self.tool_actions["select"].setChecked(True)
         self.canvas.hoverUnitChanged.connect(self._on_hover)
-        self.canvas.toolChanged.connect(lambda name: self.tool_actions[name].setChecked(True))
-        self.canvas.cursorMoved.connect(lambda lon, lat: self.coord_label.setText(f"{lat:.4f}°, {lon:.4f}°"))
+        # bound methods, not lambdas: Qt disconnects them when the window goes (an undo stack that
+        # outlives its window must not call into it)
+        self.canvas.toolChanged.connect(self._on_tool_changed)
+        self.canvas.cursorMoved.connect(self._on_cursor_moved)
         self.territory_panel.zoomToTerritoryRequested.connect(self.canvas.zoom_to_territory)
         self.territory_panel.visibilityChanged.connect(self.canvas.refresh)
         model.selectionChanged.connect(self._on_selection)
         model.messageRequested.connect(self.show_message)
-        model.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        model.undo_stack.cleanChanged.connect(self._on_clean_changed)
         model.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         model.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.act_undo.setEnabled(False)
@@ -218,6 +225,16 @@ class MainWindow(ProjectActions, QMainWindow):
         self._update_enabled()
         self.canvas.setFocus()
         self.documentChanged.emit()  # areas attach their panels and canvas overlays to the new model
+
+    def _on_tool_changed(self, name: str) -> None:
+        if name in self.tool_actions:
+            self.tool_actions[name].setChecked(True)
+
+    def _on_cursor_moved(self, lon: float, lat: float) -> None:
+        self.coord_label.setText(f"{lat:.4f}°, {lon:.4f}°")
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
 
     def _size_docks(self) -> None:
         """First start: give the map most of the width (docks ~26 % and ~29 %)."""

@@ -132,3 +132,16 @@ def test_schema_1_file_opens_with_no_layers(tmp_path: Path) -> None:
     assert path.read_bytes() == before  # migrated in memory only
     save_project(p, tmp_path / "new.gpkg")
     assert load_project(tmp_path / "new.gpkg").scenarios[1].name == "Alt"
+
+
+def test_an_account_import_that_drops_a_ruled_field_is_refused(make_grid) -> None:
+    from territory_desk.domain.data_commands import ReplaceAccounts
+
+    p = two_layer_project(make_grid)
+    doc = Document(p)
+    new = p.accounts.__class__(p.accounts.ids, p.accounts.names, p.accounts.lon, p.accounts.lat,
+                               numeric={"revenue": p.accounts.numeric["revenue"]}, unit_index=p.accounts.unit_index)
+    before = p.accounts
+    with pytest.raises(InputError, match="layer 'Enterprise' .* names 'employees', which the accounts lack"):
+        ReplaceAccounts(new).redo(doc)
+    assert p.accounts is before

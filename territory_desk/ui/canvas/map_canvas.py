@@ -21,6 +21,7 @@ from ..doc_model import DocModel
 from .geometry_cache import GeometryCache
 from .layer_image import LayerImage
 from .layer_renderer import LAYERS, LayerRenderer
+from .navigation import CanvasNavigation
 from .tools import TOOLS, Tool
 from .view_transform import ViewTransform
 
@@ -28,7 +29,7 @@ UNITS_MIME = "application/x-territory-desk-units"
 ZOOM_SETTLE_MS = 80
 
 
-class MapCanvas(QWidget):
+class MapCanvas(CanvasNavigation, QWidget):
     hoverUnitChanged = Signal(int)  # unit index under the cursor, -1 for none
     cursorMoved = Signal(float, float)  # longitude, latitude under the cursor
     viewChanged = Signal()
@@ -153,43 +154,6 @@ class MapCanvas(QWidget):
     def set_account_size_field(self, name: str | None) -> None:
         self.renderer.account_size_field = name
         self._invalidate()
-
-    def zoom_full(self) -> None:
-        self._set_view(ViewTransform.fitted(self.cache.total_bounds, self.width(), self.height()))
-        self._auto_fit = True
-
-    def zoom_to_units(self, indices) -> None:
-        box = self.cache.units_bbox(indices)
-        if box is not None:
-            self._set_view(ViewTransform.fitted(box, self.width(), self.height(), margin=0.12))
-
-    def zoom_to_territory(self, index: int) -> None:
-        self.zoom_to_units(np.flatnonzero(self.model.doc.scenario.assignment == index))
-
-    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
-        """Zoom around a screen point (default: the centre); renders once zooming pauses."""
-        self._view = self.view.zoomed(factor, at)
-        self._auto_fit = False
-        self._settle.start()
-        self.update()
-        self.viewChanged.emit()
-
-    def pan_by(self, dx: float, dy: float) -> None:
-        """Move the map content by (dx, dy) pixels, re-rendering only the uncovered strips."""
-        dx, dy = round(dx), round(dy)
-        if dx == 0 and dy == 0:
-            return
-        old = self.view
-        self._view = new = old.panned(dx, dy)
-        self._auto_fit = False
-        layer = self._layer
-        if layer.matches(old) and abs(dx) < old.width and abs(dy) < old.height:
-            self._sync_hidden()
-            if not layer.flush():
-                layer.render(old, layer.level, self._dpr())
-            layer.shift(dx, dy, new)
-        self.update()
-        self.viewChanged.emit()
 
     def flush(self) -> None:
         """Finish pending rendering now (tests, benchmarks, before grabbing the widget)."""
@@ -362,33 +326,6 @@ class MapCanvas(QWidget):
     def leaveEvent(self, ev) -> None:
         self._set_hover(-1)
         super().leaveEvent(ev)
-
-    def wheelEvent(self, ev) -> None:
-        steps = ev.angleDelta().y() / 120.0 or ev.pixelDelta().y() / 50.0
-        if steps:
-            self.zoom_by(1.25**steps, ev.position())
-        ev.accept()
-
-    def keyPressEvent(self, ev) -> None:
-        key = ev.key()
-        step_x, step_y = self.width() / 8.0, self.height() / 8.0
-        pans = {Qt.Key.Key_Left: (step_x, 0), Qt.Key.Key_Right: (-step_x, 0),
-                Qt.Key.Key_Up: (0, step_y), Qt.Key.Key_Down: (0, -step_y)}
-        if key in pans:
-            self.pan_by(*pans[key])
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom_by(1.25)
-        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self.zoom_by(0.8)
-        elif key == Qt.Key.Key_Home:
-            self.zoom_full()
-        elif self._tool.key(ev):
-            self.update()
-        elif key == Qt.Key.Key_Escape:
-            self._tool.cancel()
-            self.update()
-        else:
-            super().keyPressEvent(ev)
 
     def _set_hover(self, unit: int) -> None:
         if unit == self.hover_unit:

@@ -238,7 +238,8 @@ class ExportDialog(QDialog):
         page = o.get("page") or "slide"
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"],
                         title=o["title"], metric=o["metric"], page=page, dpi=PREVIEW_DPI, bounds=o.get("bounds"),
-                        inset=o.get("inset", False), layers=o.get("layers"), project_path=self.project_path)
+                        inset=o.get("inset", False), layers=o.get("layers"), project_path=self.project_path,
+                        **getattr(self, "map_extras", {}))
         if o["fmt"] not in MAP_FORMATS:
             spec = spec.with_(show_title=o["fmt"] == "pptx")
         image = self.renderer.image(spec)

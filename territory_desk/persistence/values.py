@@ -1,0 +1,71 @@
+"""Values read from a project file, validated: each helper checks the SQLite types of a column and
+raises Damaged (what and where) instead of letting a wrong type travel into the domain."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import numpy as np
+
+
+class Damaged(Exception):
+    """A value read from a project file is missing or of the wrong type (message: what and where)."""
+
+
+def rows(conn: sqlite3.Connection, sql: str, ncols: int) -> list[tuple]:
+    """The columns of a query's result, as tuples."""
+    result = conn.execute(sql).fetchall()
+    return list(zip(*result)) if result else [()] * ncols
+
+
+def texts(values: tuple | list, what: str, nullable: bool = False) -> list:
+    """Check a column of TEXT values (None allowed only when nullable)."""
+    allowed = {str, type(None)} if nullable else {str}
+    if not set(map(type, values)) <= allowed:
+        bad = next(v for v in values if type(v) not in allowed)
+        raise Damaged(f"{what} holds {_describe(bad)} where text is expected")
+    return list(values)
+
+
+def floats(values: tuple | list, what: str) -> np.ndarray:
+    """A float64 array from a column of REAL/INTEGER/NULL values (NULL -> NaN); infinities refused."""
+    if not set(map(type, values)) <= {float, int, type(None)}:
+        bad = next(v for v in values if type(v) not in (float, int, type(None)))
+        raise Damaged(f"{what} holds {_describe(bad)} where a number is expected")
+    arr = np.array(values, dtype=np.float64)
+    if np.isinf(arr).any():
+        raise Damaged(f"{what} holds an infinite number")
+    return arr
+
+
+def ints(values: tuple | list, what: str, lo: int, hi: int) -> np.ndarray:
+    """An int64 array from a column of INTEGER values, each in [lo, hi)."""
+    if not set(map(type, values)) <= {int}:
+        bad = next(v for v in values if type(v) is not int)
+        raise Damaged(f"{what} holds {_describe(bad)} where an integer is expected")
+    arr = np.array(values, dtype=np.int64)
+    if len(arr) and (arr.min() < lo or arr.max() >= hi):
+        raise Damaged(f"{what} holds a value outside {lo}..{hi - 1}")
+    return arr
+
+
+def json_value(text: object, what: str, expected: type) -> Any:
+    """Parse a JSON text (never anything else: no pickles, no eval) and check its top-level type."""
+    if type(text) is not str:
+        raise Damaged(f"{what} holds {_describe(text)} where JSON text is expected")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Damaged(f"{what} is not valid JSON") from None
+    if not isinstance(value, expected):
+        raise Damaged(f"{what} is not a JSON {'object' if expected is dict else 'array'}")
+    return value
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bytes):
+        return f"binary data ({len(value)} bytes)"
+    return "text" if isinstance(value, str) else f"a value of type {type(value).__name__}"
