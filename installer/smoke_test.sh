@@ -123,6 +123,34 @@ else
     skip "export --format png: this bundle has no export command"
 fi
 
+# ---- reps, segments, leads, comparison, KPIs, freeform (commands of later issues; skipped when absent) ----
+if app match-reps --help >/dev/null 2>&1; then
+    if run match_reps app match-reps demo.gpkg --format json && grep -q "\"unmatched_reps\"" "$WORK/match_reps.out"; then
+        ok "match-reps (scipy.optimize in the bundle)"
+    else fail "match-reps"; fi
+    cp demo.gpkg seg.gpkg
+    if run layers app layers seg.gpkg --add Enterprise --rule "revenue >= 50000" && run promote app promote seg.gpkg Base &&
+       run compare app compare seg.gpkg Base "Enterprise plan" --format json && grep -q '"disruption"' "$WORK/compare.out"; then
+        ok "layers / promote / compare"
+    else fail "layers / promote / compare"; fi
+    printf 'Lead ID,Company,ZIP\nL1,Nobody Inc,10001\nL2,Else LLC,94103\n' >leads.csv
+    printf '[{"name": "by ZIP", "type": "unit", "column": "ZIP"}, {"name": "rest", "type": "fallback", "target": "queue", "value": "Inbox"}]' >rules.json
+    if run assign app assign demo.gpkg leads.csv -o assigned.csv --rules rules.json && [ "$(wc -l <assigned.csv)" -eq 3 ]; then
+        ok "assign: $(tail -1 "$WORK/assign.out")"
+    else fail "assign"; fi
+    if run kpis app kpis demo.gpkg --format json && run thematic app export demo.gpkg -o thematic.png \
+           --thematic accounts:natural_breaks:5 --heatmap && is_png thematic.png; then
+        ok "kpis and a thematic export (mapclassify in the bundle)"
+    else fail "kpis / thematic export"; fi
+    cp demo.gpkg free.gpkg
+    if run ff_new app freeform free.gpkg --new-scenario Drawn && run ff_draw app freeform free.gpkg --draw "Field A" \
+           --wkt "POLYGON((-100 38, -95 38, -95 42, -100 42, -100 38))" && run ff_stats app stats free.gpkg --format json; then
+        ok "freeform: drew a territory and measured it"
+    else fail "freeform"; fi
+else
+    skip "reps, segments, leads, KPIs and freeform commands (not in this bundle)"
+fi
+
 # ---- the desktop editor ---------------------------------------------------------------------------------
 start=$(date +%s%N)
 if run selftest app --selftest demo.gpkg && grep -q '^selftest ok' "$WORK/selftest.out"; then
