@@ -109,6 +109,7 @@ class FreeformController(QObject):
         free = self.is_freeform()
         for a in self.tool_actions.values():
             a.setEnabled(free)
+            a.setVisible(free)  # the drawing tools crowd the toolbar of unit scenarios
         has = self.window.model is not None
         self.act_new_scenario.setEnabled(has and not self.window.read_only)
         self.act_from_units.setEnabled(free)

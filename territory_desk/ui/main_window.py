@@ -225,6 +225,12 @@ class MainWindow(ProjectActions, QMainWindow):
         self._update_enabled()
         self.canvas.setFocus()
         self.documentChanged.emit()  # areas attach their panels and canvas overlays to the new model
+        if not QSettings().value("window/state"):  # first start: the editor's own docks in front of the tabs
+            QTimer.singleShot(0, self._front_docks)
+
+    def _front_docks(self) -> None:
+        self.metrics_dock.raise_()
+        self.territory_dock.raise_()
 
     def _on_tool_changed(self, name: str) -> None:
         if name in self.tool_actions:

@@ -1,6 +1,5 @@
 """The Reps dock and Territories → Suggest reps… as a planner uses them: the panel follows edits, the
 dialog opens from the menu, a weight typed on the keyboard changes the plan, Apply is one undo step."""
-import shutil
 
 import numpy as np
 import pytest
@@ -145,7 +144,10 @@ def test_locked_territory_keeps_its_rep_and_the_panel_button_opens_the_dialog(qt
 
 
 def test_render_panel_and_dialog_on_the_demo(qtbot, window, tmp_path):
-    shutil.copy("projects/demo.gpkg", tmp_path / "demo.gpkg")
+    from territory_desk.persistence.store import save_project
+    from territory_desk.services.demo import build_demo_project
+
+    save_project(build_demo_project(seed=1), tmp_path / "demo.gpkg")  # a fresh clone has no projects/demo.gpkg
     window.set_document(open_document(str(tmp_path / "demo.gpkg")))
     QApplication.processEvents()
     acts = window.rep_actions

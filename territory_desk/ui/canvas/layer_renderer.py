@@ -308,6 +308,17 @@ class LayerRenderer:
                 out.append(text_rect(self._tmetrics, terrs[t].name, float(sx), float(sy)))
         return out
 
+    def draw_territory_labels(self, painter: QPainter, view: ViewTransform) -> None:
+        """The territory names alone (for overlays that cover the map, e.g. a thematic layer)."""
+        if not self.layers["territory_labels"]:
+            return
+        scenario = self.doc.scenario
+        visible = np.array([t.id not in self.hidden for t in scenario.territories] + [True], dtype=bool)
+        painter.save()
+        self._draw_territory_labels(painter, view, scenario.assignment, visible,
+                                    QRectF(0.0, 0.0, view.width, view.height))
+        painter.restore()
+
     def _draw_territory_labels(self, painter, view, a, visible, rect) -> None:
         painter.setFont(self.territory_font)
         for t, terr in enumerate(self.doc.scenario.territories):

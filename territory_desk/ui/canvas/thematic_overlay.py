@@ -106,7 +106,8 @@ class ThematicLayer:
         lo = self.lower
         for c in range(self.k):
             hi = float(self.bins[c])
-            rows.append((self.colors[c], f"{_num(lo)} – {_num(hi)}"))
+            text = _num(hi) if _num(lo) == _num(hi) else f"{_num(lo)} – {_num(hi)}"  # a class of one value
+            rows.append((self.colors[c], text))
             lo = hi
         if (self.classes < 0).any():
             rows.append((NO_DATA, "no data"))
@@ -210,6 +211,7 @@ class ThematicOverlay:
         x0, y0, x1, y1 = rv.world_bounds()
         sx, sy = view.to_screen(x0, y1)
         painter.drawImage(QPointF(float(sx), float(sy)), self._image)
+        canvas.renderer.draw_territory_labels(painter, view)  # names stay readable over the classes
         self.layer.draw_legend(painter, QPointF(10.0, view.height - 10.0))
 
 

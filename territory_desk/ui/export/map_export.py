@@ -226,6 +226,7 @@ class QtMapRenderer:
             from ..canvas.thematic_overlay import draw_export_layers  # issue 8: choropleth / heat map
 
             draw_export_layers(painter, spec, view, level, cache)
+            renderer.draw_territory_labels(painter, view)  # names over the classes
         if scenario.shapes is not None:  # a freeform scenario: its drawn polygons
             paint_freeform(painter, view, scenario.territories, [scenario.shapes.get(t.id) for t in scenario.territories],
                            labels=not overview and spec.layers.get("territory_labels", True))
