@@ -125,6 +125,9 @@ class FreeformEngine:
         self.members: list[np.ndarray] = []
         self.cov: list[np.ndarray] = []
         self._layout: list[RingLayout | None] = []
+        # unit shares left approximate while a preview outline crosses itself (evaluated afresh once it
+        # no longer does; such an outline cannot be committed)
+        self._units_stale: set[int] = set()
         self.sums = np.zeros((1, f_count))
         self.sums[0, self.acc_cols] = pv.sum(axis=0)
         self.sums[0, self.unit_cols] = self.unit_metric.sum(axis=0)
@@ -250,11 +253,17 @@ class FreeformEngine:
 
     def _finish_fast(self, t: int, geom, rings: set[int]) -> None:
         lay = self._layout[t]
-        was_simple = self.shapes[t] is None or shapely.is_valid(self.shapes[t])
         self.shapes[t] = geom
-        # the signed-triangle area update holds for simple rings only: a preview that crosses itself
-        # (or has just stopped crossing itself) has its unit shares evaluated afresh
-        if not (was_simple and shapely.is_valid(geom)):
+        # the signed-triangle area update holds for simple rings only: while a preview outline crosses
+        # itself the unit shares are left as they are (accounts stay exact) and evaluated afresh as soon
+        # as it no longer does, so a drag pays one full evaluation per crossing, not one per mouse move
+        if not shapely.is_valid(geom):
+            self._units_stale.add(t)
+            self._measure(t)
+            return
+        if t in self._units_stale:
+            self._units_stale.discard(t)
+            self._layout[t] = RingLayout.of(geom)
             self._set_units(t, geom)
             self._measure(t)
             return
@@ -292,6 +301,7 @@ class FreeformEngine:
 
     # ---- units -----------------------------------------------------------------------------------
     def _set_units(self, t: int, geom) -> None:
+        self._units_stale.discard(t)
         if geom is not None and not shapely.is_valid(geom):  # a preview crossing itself
             geom = shapely.make_valid(geom)
         units, area = self.units.covered(geom)
