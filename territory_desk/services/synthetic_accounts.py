@@ -90,7 +90,8 @@ def generate_accounts(
 
     Fields: ids "A000001"..., names, numeric ``revenue`` (USD per year, lognormal, median about
     50k; Enterprise about 10x) and ``potential`` (>= revenue, correlated with it), text
-    ``industry``, ``segment`` ("SMB" / "Enterprise"), ``city``, ``state``.
+    ``industry``, ``segment`` ("SMB" / "Enterprise"), ``city``, ``state``, ``language`` (the language the
+    account prefers to be served in: mostly English, Spanish more often in the Southwest, Florida and New York).
     """
     if n <= 0:
         return AccountTable.empty()
@@ -130,6 +131,10 @@ def generate_accounts(
     headroom = rng.lognormal(np.log(1.2), 0.45, n)  # potential/revenue - 1: median +120 %
     potential = revenue * (1.0 + headroom)
     city_names = [str(s) for s in c_name[city]]
+    states = [str(s) for s in c_state[city]]
+    # from its own stream (seeded by the positions), so the caller's generator, and everything it draws
+    # afterwards (the demo's reps and territories), stays as it was before this column existed
+    language = _languages(np.random.default_rng(int(abs(lon.sum() * 1e6)) % 2**32), states)
     return AccountTable(
         ids=[f"A{k + 1:06d}" for k in range(n)],
         names=company_names(rng, industry, city_names),
@@ -140,7 +145,25 @@ def generate_accounts(
             "industry": industry,
             "segment": ["Enterprise" if e else "SMB" for e in enterprise],
             "city": city_names,
-            "state": [str(s) for s in c_state[city]],
+            "state": states,
+            "language": language,
         },
         unit_index=unit,
     )
+
+
+SPANISH_SHARE = {"TX": 0.30, "CA": 0.28, "NM": 0.35, "AZ": 0.25, "FL": 0.22, "NV": 0.20, "NY": 0.12, "NJ": 0.12,
+                 "IL": 0.10, "CO": 0.12}
+OTHER_LANGUAGES = {"fr": 0.015, "de": 0.01, "zh": 0.02, "vi": 0.01}
+
+
+def _languages(rng: np.random.Generator, states: list[str]) -> list[str]:
+    """A preferred language per account: Spanish by the state's share (default 6 %), a few others, else English."""
+    es = np.array([SPANISH_SHARE.get(s, 0.06) for s in states])
+    r = rng.random(len(states))
+    out = np.where(r < es, "es", "en").astype(object)
+    lo = es.copy()
+    for code, share in OTHER_LANGUAGES.items():
+        out[(r >= lo) & (r < lo + share)] = code
+        lo = lo + share
+    return out.tolist()
