@@ -189,4 +189,26 @@ def check_problems(project: Project, scenario: Scenario | None = None) -> list[s
     if len(outside):
         ids = [project.accounts.ids[i] for i in outside[:10]]
         problems.append(f"{len(outside)} account(s) outside every unit: {', '.join(ids)}" + (" ..." if len(outside) > 10 else ""))
+    problems.extend(segment_problems(project, sc))
+    return problems
+
+
+def segment_problems(project: Project, sc: Scenario) -> list[str]:
+    """Accounts no territory layer takes (the layers' rules leave them out) and stale pins."""
+    from ..domain.segments import route_accounts
+
+    problems: list[str] = []
+    acc = project.accounts
+    if project.layers and len(acc):
+        lost = np.flatnonzero(route_accounts(project) < 0)
+        if len(lost):
+            ids = [acc.ids[i] for i in lost[:10]]
+            problems.append(f"{len(lost)} account(s) belong to no territory layer (no layer's rule takes them; add a "
+                            f"layer with an empty rule to catch them): {', '.join(ids)}" + (" ..." if len(lost) > 10 else ""))
+    if sc.pins:
+        known, tids = set(acc.ids), {t.id for t in sc.territories}
+        stale = sorted(a for a, t in sc.pins.items() if a not in known or t not in tids)
+        if stale:
+            problems.append(f"{len(stale)} pin(s) name an account or territory that no longer exists (ignored): "
+                            f"{', '.join(stale[:10])}" + (" ..." if len(stale) > 10 else ""))
     return problems

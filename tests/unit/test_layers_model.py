@@ -145,3 +145,15 @@ def test_an_account_import_that_drops_a_ruled_field_is_refused(make_grid) -> Non
     with pytest.raises(InputError, match="layer 'Enterprise' .* names 'employees', which the accounts lack"):
         ReplaceAccounts(new).redo(doc)
     assert p.accounts is before
+
+
+def test_check_reports_accounts_no_layer_takes_and_stale_pins(make_grid) -> None:
+    from territory_desk.services.reports import check_problems
+
+    p = two_layer_project(make_grid)
+    assert not any("layer" in m for m in check_problems(p))
+    p.layers[1].rule = "employees < 1000"  # 1000 .. 1900 now fall between the two layers
+    p.scenario.pins = {"GONE": p.scenario.territories[0].id}
+    problems = check_problems(p)
+    assert any(m.startswith("10 account(s) belong to no territory layer") for m in problems)
+    assert any(m.startswith("1 pin(s) name an account or territory that no longer exists") for m in problems)
