@@ -153,7 +153,8 @@ COMMANDS = {"new": _cmd_new, "demo": _cmd_demo, "stats": _cmd_stats, "check": _c
 # each module has register(subparsers) -> {command name: function(args) -> exit code}
 COMMAND_MODULES = ["territory_desk.cli_import", "territory_desk.cli_optimize", "territory_desk.cli_export",
                    "territory_desk.cli_reps", "territory_desk.cli_segments", "territory_desk.cli_assign",
-                   "territory_desk.cli_compare", "territory_desk.cli_kpis", "territory_desk.cli_freeform"]
+                   "territory_desk.cli_compare", "territory_desk.cli_kpis", "territory_desk.cli_freeform",
+                   "territory_desk.cli_regions"]
 
 
 def main(argv: list[str] | None = None) -> int:

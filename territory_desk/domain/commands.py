@@ -10,7 +10,7 @@ import numpy as np
 
 from .document import Change, Document
 from .errors import InputError
-from .territories import UNASSIGNED, Region, Scenario, Territory
+from .territories import UNASSIGNED, Scenario, Territory
 
 
 class Command:
@@ -156,20 +156,6 @@ def merge_territories(doc: Document, keep: int, remove: int) -> Command:
         f"Merge {doc.scenario.territories[remove].name} into {doc.scenario.territories[keep].name}",
         [MoveUnits(units, keep), DeleteTerritory(remove)],
     )
-
-
-@dataclass
-class AddRegion(Command):
-    region: Region
-    text: str = "Add region"
-
-    def redo(self, doc: Document) -> None:
-        doc.scenario.regions.append(self.region)
-        doc.notify(Change("territories"))
-
-    def undo(self, doc: Document) -> None:
-        doc.scenario.regions.remove(self.region)
-        doc.notify(Change("territories"))
 
 
 # ---- scenarios ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from territory_desk.domain.commands import AddRegion, EditTerritory, MoveUnits
+from territory_desk.domain.commands import EditTerritory, MoveUnits
+from territory_desk.domain.region_commands import AddRegion
 from territory_desk.domain.document import Document
 from territory_desk.domain.hierarchy import NO_REGION
 from territory_desk.domain.territories import Region
@@ -136,10 +137,7 @@ def test_the_level_list_follows_the_hierarchy(qtbot, panel, model):
     model.push(EditTerritory(0, name="Renamed"))
     assert [panel.level_combo.itemText(i) for i in range(panel.level_combo.count())] == ["Territory", "Region"]
     assert panel.level == 0 and len(panel.displayed_rows()) == 5 and panel.chart.group_label == "territory"
-    model.push(AddRegion(Region("X", "Everything")))
-    for r in sc.regions[:-1]:
-        r.parent_id = "X"
-    model.push(EditTerritory(0, name="Again"))
+    model.push(AddRegion("Everything", children=[r.id for r in sc.regions]))
     assert panel.level_combo.count() == 3
     choose_level(qtbot, panel, "Area")
     assert "Everything" in [r["name"] for r in panel.displayed_rows()]

@@ -17,14 +17,15 @@ from PySide6.QtWidgets import (
 from ...domain.commands import EditTerritory
 from ..doc_model import DocModel
 from . import account_count_key, fmt_int, is_checked, swatch_icon
+from .region_actions import RegionActionsMixin, RegionTreeModel
 from .territory_actions import TerritoryActionsMixin
 from .territory_tree import (
     CHECKED, COL_ACCOUNTS, COL_LOCKED, COL_NAME, COL_REP, COL_UNITS, HEADERS, KEY, KIND, PARTIAL, UNCHECKED,
-    _CenteredCheckDelegate, _nests, _set_text, _TreeModel,
+    _CenteredCheckDelegate, _nests, _set_text,
 )
 
 
-class TerritoryPanel(TerritoryActionsMixin, QWidget):
+class TerritoryPanel(TerritoryActionsMixin, RegionActionsMixin, QWidget):
     territoryActivated = Signal(int)  # a territory row was selected (it is now the paint target)
     zoomToTerritoryRequested = Signal(int)
     visibilityChanged = Signal()  # model.hidden_territories changed: redraw the map
@@ -42,7 +43,7 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
         self._fitted: dict[int, int] = {}
         self._acc_key = account_count_key(model.doc.project)
 
-        self.tree_model = _TreeModel(self)
+        self.tree_model = RegionTreeModel(self)  # + drags of rows onto regions (region_actions.py)
         self.tree = QTreeView(self)
         self.tree.setObjectName("territoryTree")
         self.tree.setModel(self.tree_model)
@@ -51,7 +52,8 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
         self.tree.setIndentation(14)
         self.tree.setEditTriggers(QAbstractItemView.EditKeyPressed)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.tree.setDragDropMode(QAbstractItemView.DropOnly)
+        self.tree.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.tree.setDragDropMode(QAbstractItemView.DragDrop)
         self.tree.setDragDropOverwriteMode(True)  # drops land on rows, never between them
         self.tree.setAcceptDrops(True)
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
@@ -73,6 +75,7 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
         self._build_layout()
         self.tree_model.itemChanged.connect(self._on_item_changed)
         self.tree.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.tree.doubleClicked.connect(self._on_double_clicked)
         self.tree.customContextMenuRequested.connect(self._tree_menu)
         self.scenario_list.itemDoubleClicked.connect(lambda _i: self.switch_scenario())
@@ -118,7 +121,7 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
         self.act_scn_delete = A("Delete scenario…", self.delete_scenario, "Delete")
         self.territory_actions = [self.act_add, self.act_rename, self.act_recolour, self.act_autocolour,
                                   self.act_set_rep, self.act_merge, self.act_assign, self.act_zoom,
-                                  self.act_delete]
+                                  self.act_delete, *self._build_region_actions()]
         self.scenario_actions = [self.act_scn_switch, self.act_scn_duplicate, self.act_scn_rename,
                                  self.act_scn_delete]
 
@@ -212,8 +215,8 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
             it.setData(kind, KIND)
             it.setData(key, KEY)
             it.setEditable(c == COL_NAME and kind == "territory")
-            it.setDropEnabled(kind == "territory")
-            it.setDragEnabled(False)
+            it.setDropEnabled(True)  # units onto territories, territory/region rows onto regions
+            it.setDragEnabled(True)
             if c in (COL_UNITS, COL_ACCOUNTS):
                 it.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             if kind == "region":
@@ -352,7 +355,10 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
 
     def current_territory(self) -> int:
         index = self.tree.currentIndex()
-        return index.data(KEY) if index.isValid() and index.data(KIND) == "territory" else -1
+        if not (index.isValid() and index.data(KIND) == "territory"):
+            return -1
+        key = index.data(KEY)
+        return key if 0 <= key < len(self.model.doc.scenario.territories) else -1
 
     def current_region(self) -> str | None:
         index = self.tree.currentIndex()
@@ -360,7 +366,10 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
             return None
         if index.data(KIND) == "region":
             return index.data(KEY)
-        return self.model.doc.scenario.territories[index.data(KEY)].region_id
+        terrs = self.model.doc.scenario.territories
+        key = index.data(KEY)
+        # the tree may still show the previous scenario's rows while a switch is being announced
+        return terrs[key].region_id if isinstance(key, int) and 0 <= key < len(terrs) else None
 
     def _update_actions(self) -> None:
         has_t = self.current_territory() >= 0
@@ -376,6 +385,7 @@ class TerritoryPanel(TerritoryActionsMixin, QWidget):
         active = self.model.doc.project.active
         self.act_scn_switch.setEnabled(name is not None and name != active)
         self.act_scn_delete.setEnabled(name is not None and name != active)
+        self._update_region_actions()
 
     def _menu(self, actions, global_pos) -> None:
         menu = QMenu(self)
