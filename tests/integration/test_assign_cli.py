@@ -1,14 +1,13 @@
 """`territory-desk rules` and `territory-desk assign`, driven as a sales-ops script would drive them."""
 import csv
-import hashlib
 import json
 
 import pytest
 
-from territory_desk.cli import main
 from territory_desk.persistence import load_project, save_project
 
 from conftest import make_grid_project
+from cli_runner import digest, run
 
 RULES = [
     {"name": "Named", "type": "account", "id_column": "Account Id"},
@@ -27,16 +26,6 @@ LEADS = [
     ["l6", "", "", "U0100", "CA", "web"],
     ["l7", "", "", "U0100", "CA", ""],
 ]
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture

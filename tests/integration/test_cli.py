@@ -13,6 +13,7 @@ import shapely
 
 from territory_desk.cli import main
 from territory_desk.persistence import load_project, save_project
+from cli_runner import run
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +28,6 @@ def demo(demo_file, tmp_path):
     path = tmp_path / "demo.gpkg"
     shutil.copy(demo_file, path)
     return path
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_demo_is_deterministic(demo_file, tmp_path):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from territory_desk.cli import main
 from territory_desk.persistence.store import load_project, save_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the freeform test helpers
 from test_freeform_engine import known_project  # noqa: E402
+from cli_runner import run
 
 NORTH = "POLYGON((-100 38, -99.4 38, -99.4 38.4, -100 38.4, -100 38))"  # cells x 0-2, y 0-1
 SOUTH = "POLYGON((-99.6 38, -98.8 38, -98.8 38.4, -99.6 38.4, -99.6 38))"  # cells x 2-5, y 0-1
@@ -23,12 +23,6 @@ def path(tmp_path):
     p = tmp_path / "grid.gpkg"
     save_project(known_project(), p)
     return str(p)
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_freeform_workflow(path, capsys, tmp_path):

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from territory_desk.cli import main
 from territory_desk.persistence.store import save_project
 
 from conftest import make_grid_project
+from cli_runner import run
 
 
 @pytest.fixture
@@ -25,12 +25,6 @@ def project(tmp_path):
     (tmp_path / "quotas.csv").write_text("Territory,Period,Quota\nT0,2026Q2,2000\nT0,2026Q3,2000\n")
     (tmp_path / "leads.csv").write_text("Lead ID,Created Date,Response Hours,Account ID\nL1,2026-07-01,5,A000\n")
     return path
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_import_kpis_snapshot_review(project, tmp_path, capsys):

@@ -1,7 +1,6 @@
 """`territory-desk regions`: list the hierarchy with rolled-up counts, and build it from a script — add
 regions and areas, rename, re-parent (cycles refused), assign territories, delete, name the levels.
 Edits of one call are saved together or not at all; errors are one line and exit 2."""
-import hashlib
 import json
 import re
 
@@ -13,16 +12,7 @@ from territory_desk.persistence import load_project, save_project
 from territory_desk.services.reports import scenario_stats
 
 from conftest import make_grid_project
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from cli_runner import digest, run
 
 
 @pytest.fixture

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 
 import pytest
 
-from territory_desk.cli import main
 from territory_desk.persistence import load_project, save_project
 
 from conftest import make_grid_project
+from cli_runner import digest, run
 
 
 @pytest.fixture
@@ -19,16 +18,6 @@ def project_file(tmp_path):
     path = tmp_path / "grid.gpkg"
     save_project(make_grid_project(), str(path))
     return path
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_layers_add_edit_move_delete(project_file, capsys):

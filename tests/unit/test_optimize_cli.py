@@ -5,13 +5,13 @@ import csv
 import numpy as np
 import pytest
 
-from territory_desk.cli import main
 from territory_desk.cli_optimize import parse_balance, parse_weights
 from territory_desk.domain.engine import engine_for
 from territory_desk.domain.errors import InputError
 from territory_desk.persistence import load_project, save_project
 
 from conftest import make_grid_project
+from cli_runner import run
 
 
 @pytest.fixture
@@ -21,12 +21,6 @@ def project_file(tmp_path):
     path = tmp_path / "grid.gpkg"
     save_project(p, str(path))
     return path
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_design_saves_a_new_active_scenario_and_prints_the_figures(project_file, capsys):

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pytest
 
-from territory_desk.cli import main
 from territory_desk.domain.accounts import AccountTable
 from territory_desk.domain.document import Document
 from territory_desk.domain.errors import InputError
@@ -22,6 +21,7 @@ from territory_desk.persistence import load_project, save_project
 from territory_desk.services.rep_matching import apply_command, breakdown, result_csv, result_dict, result_table
 
 from conftest import make_grid_project
+from cli_runner import run
 
 
 def hand_made():
@@ -271,12 +271,6 @@ def project_file(tmp_path):
     path = tmp_path / "hand.gpkg"
     save_project(hand_made(), str(path))
     return path
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_cli_table_csv_json(project_file, capsys):
