@@ -70,6 +70,8 @@ class _CenteredCheckDelegate(QStyledItemDelegate):
         opt.features &= ~QStyleOptionViewItem.HasCheckIndicator
         opt.text = ""
         style.drawControl(QStyle.CE_ItemViewItem, opt, painter, opt.widget)
+        if not index.flags() & Qt.ItemIsUserCheckable:  # region rows have no lock
+            return
         box = QStyleOptionViewItem(opt)
         s = style.pixelMetric(QStyle.PM_IndicatorWidth, opt, opt.widget)
         box.rect = QRect(0, 0, s, s)
