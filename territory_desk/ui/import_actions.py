@@ -131,17 +131,11 @@ class ImportActions(QObject):
     def _import_table(self, kind: str, path: str) -> bool:
         if not self._ready():
             return False
-        path = path or self._ask_open_path(f"Import {kind}", TABLE_FILTER)
-        if not path:
-            return False
-        try:
-            chosen = self._ask_mapping(path, kind)
-        except TerritoryDeskError as exc:
-            self._error(str(exc))
-            return False
+        chosen = choose_table(path or self._ask_open_path(f"Import {kind}", TABLE_FILTER),
+                              lambda p: self._ask_mapping(p, kind), self._error)
         if chosen is None:
             return False
-        mapping, sheet = chosen
+        path, mapping, sheet = chosen
         project = self.window.model.doc.project
         plan_fn = imports.plan_accounts if kind == "accounts" else imports.plan_reps
         plan = self._run(f"Importing {kind} from {os.path.basename(path)}…",
@@ -194,6 +188,19 @@ class ImportActions(QObject):
         except (OSError, MemoryError) as exc:
             self._error(f"Import failed: {exc}")
         return None
+
+
+def choose_table(path: str, ask_mapping, error) -> tuple | None:
+    """The file, column mapping and sheet of a table import, or None when the user gave up or the
+    file could not be previewed (``error`` is told why). ``ask_mapping(path)`` shows the mapping dialog."""
+    if not path:
+        return None
+    try:
+        chosen = ask_mapping(path)
+    except TerritoryDeskError as exc:
+        error(str(exc))
+        return None
+    return None if chosen is None else (path, *chosen)
 
 
 def install(window) -> None:

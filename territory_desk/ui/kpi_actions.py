@@ -18,6 +18,7 @@ from ..domain.kpi_reviews import ReplaceActivity, TakeSnapshot
 from ..domain.kpis import compute_kpis
 from ..services import activity_imports
 from ..services.kpis import KPI_PREFIX, ThematicSpec, available_periods, default_period, thematic_values
+from .import_actions import choose_table
 from .workers import run_with_progress
 
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
@@ -148,17 +149,11 @@ class KpiActions(QObject):
         w = self.window
         if self.model is None or w.refuse_read_only():
             return False
-        path = path or self._ask_open_path(f"Import {kind}")
-        if not path:
-            return False
-        try:
-            chosen = self._ask_mapping(path, kind)
-        except TerritoryDeskError as exc:
-            w._error(str(exc))
-            return False
+        chosen = choose_table(path or self._ask_open_path(f"Import {kind}"),
+                              lambda p: self._ask_mapping(p, kind), w._error)
         if chosen is None:
             return False
-        mapping, sheet = chosen
+        path, mapping, sheet = chosen
         project = self.model.doc.project
         try:
             plan = run_with_progress(w, f"Importing {kind} from {os.path.basename(path)}…",

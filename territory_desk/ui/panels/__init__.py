@@ -9,10 +9,35 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QToolBar
 
 from ...domain.metrics import metric_fields
 
 UNITS_MIME = "application/x-territory-desk-units"  # text "1,2,3": unit indices dragged from the canvas
+
+
+def compact_toolbar(parent, actions) -> QToolBar:
+    """A borderless text-only tool bar of ``actions`` for the top of a dock panel."""
+    bar = QToolBar(parent)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    bar.setStyleSheet("QToolBar{border:0;spacing:1px;padding:0} QToolButton{padding:1px 5px}")
+    for a in actions:
+        bar.addAction(a)
+    return bar
+
+
+def style_list_table(table) -> None:
+    """The look of the docks' read-only tables: whole rows selected one at a time, no grid, no row
+    numbers, compact rows, alternating colours."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
+    table.horizontalHeader().setHighlightSections(False)
 
 
 def swatch_icon(color: str, size: int = 12) -> QIcon:

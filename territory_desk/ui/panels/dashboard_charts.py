@@ -46,6 +46,22 @@ def _range(values: list[float]) -> tuple[float, float, float]:
     return math.floor(lo / step) * step, (math.ceil(hi * 1.05 / step) * step) or step, step
 
 
+
+def begin_chart(widget, title: str) -> tuple[QPainter, QFontMetrics, float]:
+    """Start painting a chart widget: white background, a slightly smaller font, the title on top.
+    Returns the painter, its font metrics and the title's height."""
+    p = QPainter(widget)
+    p.setRenderHint(QPainter.Antialiasing, True)
+    p.fillRect(widget.rect(), QColor("white"))
+    font = QFont(widget.font())
+    font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+    p.setFont(font)
+    fm = QFontMetrics(font)
+    title_h = fm.height() + 4
+    p.setPen(AXIS_TEXT)
+    p.drawText(QRectF(6, 2, widget.width() - 12, title_h), Qt.AlignLeft | Qt.AlignVCenter, title)
+    return p, fm, title_h
+
 class KpiBarChart(QWidget):
     barClicked = Signal(int)
 
@@ -93,17 +109,8 @@ class KpiBarChart(QWidget):
             self.barClicked.emit(i)
 
     def paintEvent(self, ev) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing, True)
-        p.fillRect(self.rect(), QColor("white"))
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
-        p.setFont(font)
-        fm = QFontMetrics(font)
-        title_h = fm.height() + 4
-        p.setPen(AXIS_TEXT)
         legend = f"{self.label}  —  tick: quota" if any(q > 0 for q in self.quotas) else self.label
-        p.drawText(QRectF(6, 2, self.width() - 12, title_h), Qt.AlignLeft | Qt.AlignVCenter, legend)
+        p, fm, title_h = begin_chart(self, legend)
         values = self.values
         if not values or not any(math.isfinite(v) for v in values):
             p.setPen(EMPTY_TEXT)
@@ -164,16 +171,7 @@ class TrendChart(QWidget):
         return list(self._points)
 
     def paintEvent(self, ev) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing, True)
-        p.fillRect(self.rect(), QColor("white"))
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
-        p.setFont(font)
-        fm = QFontMetrics(font)
-        title_h = fm.height() + 4
-        p.setPen(AXIS_TEXT)
-        p.drawText(QRectF(6, 2, self.width() - 12, title_h), Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        p, fm, title_h = begin_chart(self, self.title)
         self._points: list[QPointF] = []
         if len(self.values) < 1 or not any(math.isfinite(v) for v in self.values):
             p.setPen(EMPTY_TEXT)

@@ -20,6 +20,7 @@ from ...domain.segment_commands import AddLayer, DeleteLayer, EditLayer, MoveLay
 from ...domain.segments import find_layer
 from ...services.segments import layer_summaries, pin_rows
 from ..doc_model import DocModel
+from . import compact_toolbar
 
 KIND_ROLE = Qt.ItemDataRole.UserRole  # ("layer", name) or ("scenario", name)
 LIVE_COLOUR = "#2e7d32"
@@ -97,12 +98,7 @@ class LayerPanel(QWidget):
         self.scenario_actions = [self.act_switch, self.act_promote]
 
     def _toolbar(self, actions) -> QToolBar:
-        bar = QToolBar(self)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.setStyleSheet("QToolBar{border:0;spacing:1px;padding:0} QToolButton{padding:1px 5px}")
-        for a in actions:
-            bar.addAction(a)
-        return bar
+        return compact_toolbar(self, actions)
 
     def _build_layout(self) -> None:
         top = QWidget(self)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QSplitter,
+    QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QSplitter,
     QTableView, QVBoxLayout, QWidget,
 )
 
@@ -19,7 +19,7 @@ from ...domain.errors import TerritoryDeskError
 from ...domain.hierarchy import level_names
 from ...services.reports import level_stats
 from ..doc_model import DocModel
-from . import account_count_key, field_labels
+from . import account_count_key, field_labels, style_list_table
 from .balance_chart import BalanceChart
 from .metrics_table import BAD, COL_DEV, COL_NAME, COL_VALUE, KEYS, SORT_ROLE, DeviationDelegate, MetricsTableModel
 
@@ -67,16 +67,8 @@ class MetricsPanel(QWidget):
         self.table.setObjectName("metricsTable")
         self.table.setModel(self.proxy)
         self.table.setItemDelegateForColumn(COL_DEV, DeviationDelegate(self.table_model, self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        style_list_table(self.table)
         head = self.table.horizontalHeader()
-        head.setHighlightSections(False)
         head.setSectionResizeMode(QHeaderView.Fixed)  # widths set by _fit_columns
         head.setMinimumSectionSize(30)
         self.table.setTextElideMode(Qt.ElideRight)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
     QWidget,
 )
 
 from ...domain.errors import TerritoryDeskError
 from ..doc_model import DocModel
-from . import fmt_value
+from . import fmt_value, style_list_table
 
 COL_NAME, COL_HOME, COL_CAPACITY, COL_TERRITORIES, COL_WORKLOAD, COL_SCORE = range(6)
 HEADERS = ["Rep", "Home", "Capacity", "Territories", "Workload", "Match"]
@@ -45,16 +45,8 @@ class RepPanel(QWidget):
         self.table = QTableWidget(0, len(HEADERS), self)
         self.table.setObjectName("repTable")
         self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        style_list_table(self.table)
         head = self.table.horizontalHeader()
-        head.setHighlightSections(False)
         head.setSectionResizeMode(QHeaderView.ResizeToContents)
         head.setSectionResizeMode(COL_TERRITORIES, QHeaderView.Stretch)
         head.setSortIndicator(-1, Qt.AscendingOrder)  # rep order until a header is clicked

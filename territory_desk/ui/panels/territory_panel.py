@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from ...domain.commands import EditTerritory
 from ..doc_model import DocModel
-from . import account_count_key, fmt_int, is_checked, swatch_icon
+from . import account_count_key, compact_toolbar, fmt_int, is_checked, swatch_icon
 from .region_actions import RegionActionsMixin, RegionTreeModel
 from .territory_actions import TerritoryActionsMixin
 from .territory_tree import (
@@ -126,12 +126,7 @@ class TerritoryPanel(TerritoryActionsMixin, RegionActionsMixin, QWidget):
                                  self.act_scn_delete]
 
     def _toolbar(self, actions) -> QToolBar:
-        bar = QToolBar(self)
-        bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        bar.setStyleSheet("QToolBar{border:0;spacing:1px;padding:0} QToolButton{padding:1px 5px}")
-        for a in actions:
-            bar.addAction(a)
-        return bar
+        return compact_toolbar(self, actions)
 
     def _build_layout(self) -> None:
         top = QWidget(self)
