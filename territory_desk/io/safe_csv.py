@@ -21,6 +21,11 @@ The rule, cell by cell:
 
 Headers are cells too (they may be a CRM file's column names). ``safe_frame`` does the same on a
 pandas frame, vectorised over its text columns (``assign -o`` writes a million rows).
+
+One more guard, in raw mode too: Python's csv module quotes a cell holding a carriage return only
+when the line terminator contains one, so with ``"\n"`` line ends a cell ``"x\r=1"`` would be
+written bare and a spreadsheet would start a new row at the CR, with ``=1`` as a formula. Rows (or,
+for frames, files) with such a cell are written with their text quoted.
 """
 from __future__ import annotations
 
@@ -57,10 +62,16 @@ class SafeWriter:
 
     def __init__(self, out: TextIO, raw: bool = False, **fmt):
         self._w = csv.writer(out, **fmt)
+        self._bare_cr = "\r" not in self._w.dialect.lineterminator  # csv would not quote a CR
+        self._quoted = csv.writer(out, **{**fmt, "quoting": csv.QUOTE_ALL}) if self._bare_cr else None
         self.raw = raw
 
     def writerow(self, row: Iterable) -> None:
-        self._w.writerow(safe_row(row, self.raw))
+        cells = safe_row(row, self.raw)
+        if self._bare_cr and any(isinstance(c, str) and "\r" in c for c in cells):
+            self._quoted.writerow(cells)
+        else:
+            self._w.writerow(cells)
 
     def writerows(self, rows: Iterable[Iterable]) -> None:
         for row in rows:
@@ -123,5 +134,22 @@ def safe_frame(frame, raw: bool = False):
         out.columns = names
     return frame if out is None else out
 def write_frame(frame, out: TextIO, raw: bool = False) -> None:
-    """``frame`` as CSV (header, no index, "\\n" line ends) with formula-safe text."""
-    safe_frame(frame, raw).to_csv(out, index=False, lineterminator="\n")
+    """``frame`` as CSV (header, no index, "\\n" line ends) with formula-safe text; text is quoted
+    throughout when a cell holds a carriage return (see the module docstring)."""
+    frame = safe_frame(frame, raw)
+    quoting = csv.QUOTE_NONNUMERIC if _holds_cr(frame) else csv.QUOTE_MINIMAL
+    frame.to_csv(out, index=False, lineterminator="\n", quoting=quoting)
+
+
+def _holds_cr(frame) -> bool:
+    if any(isinstance(c, str) and "\r" in c for c in frame.columns):
+        return True
+    for i in range(frame.shape[1]):
+        s = frame.iloc[:, i]
+        if getattr(s.dtype, "kind", "O") == "O":
+            try:
+                if bool(s.str.contains("\r", regex=False, na=False).any()):
+                    return True
+            except AttributeError:  # an object column without text
+                continue
+    return False

@@ -4,7 +4,9 @@ Polygons are the union of each territory's units (``persistence.dissolve._dissol
 coverage union, checked against the summed unit area, with a full overlay union as fallback).
 GeoPackage and Shapefile keep the units' CRS; GeoJSON (RFC 7946) and KML are written in
 longitude/latitude. Shapefile field names are cut to 10 characters without collisions; KML gets each
-territory's colour as its style and an HTML-escaped description (Google Earth renders it as HTML).
+territory's colour as its style and an HTML-escaped description (Google Earth renders it as HTML;
+``$[`` is escaped too, so a name cannot call up Google Earth's balloon entities). GDAL writes every
+text as XML text or CDATA, so names stay the text they are in every format.
 """
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ def kml_columns(df: gpd.GeoDataFrame, metric: str = "") -> gpd.GeoDataFrame:
                  f"Units: {r['units']:,}", f"Accounts: {r['accounts']:,}"]
         if metric and metric in df.columns:
             lines.append(f"{metric}: {compact(r[metric])} ({signed_pct(r[f'{metric}_dev_pct'])})")
-        desc.append("<br/>".join(html.escape(x) for x in lines if x))
+        desc.append("<br/>".join(html.escape(x).replace("$[", "&#36;[") for x in lines if x))
     out["description"] = desc
     out["OGR_STYLE"] = [f"BRUSH(fc:{c}b3);PEN(c:#262626,w:2px)" for c in df["color"]]
     return out
