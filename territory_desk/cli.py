@@ -14,6 +14,13 @@ from . import __version__
 from .domain.errors import TerritoryDeskError
 
 EPILOG = "Run `territory-desk COMMAND --help` for the options of a command."
+RAW_CSV_HELP = ("CSV: write every cell exactly as it is, without the apostrophe put before text a spreadsheet would "
+                "run as a formula (=, +, -, @, tab, CR); for data pipelines, not for files opened in a spreadsheet")
+
+
+def add_raw_csv_option(parser: argparse.ArgumentParser) -> None:
+    """``--raw-csv``: every command that writes CSV has it (see io/safe_csv.py)."""
+    parser.add_argument("--raw-csv", action="store_true", help=RAW_CSV_HELP)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--fields", metavar="F[,F...]", help="metric fields to show in the table")
     s.add_argument("--level", metavar="LEVEL", help="roll every metric up to a hierarchy level: territory, region, "
                                                     "area, … (a name or 0, 1, 2…; default: territory)")
+    add_raw_csv_option(s)
 
     s = sub.add_parser("check", help="report unassigned units, non-contiguous territories, accounts outside units "
                                      "(exit 0 when clean, 1 when problems were found)")
@@ -93,7 +101,7 @@ def _cmd_stats(a) -> int:
     if a.format == "json":
         print(json.dumps(d, indent=2))
     elif a.format == "csv":
-        sys.stdout.write(stats_csv(d))
+        sys.stdout.write(stats_csv(d, raw=a.raw_csv))
     else:
         fields = a.fields.split(",") if a.fields else project.settings.get("balance_fields") or None
         print(stats_table(d, fields))

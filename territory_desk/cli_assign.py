@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .cli import add_raw_csv_option
+
 RULES_HELP = ("a JSON list of rules, e.g. [{\"name\": \"By ZIP\", \"type\": \"unit\", \"column\": \"zip\", "
               "\"match\": \"zip\"}, {\"name\": \"Rest\", \"type\": \"fallback\", \"target\": \"queue\", "
               "\"value\": \"Unrouted\"}]. Types: account, condition, unit, point, round_robin, fallback; "
@@ -28,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--explain", action="store_true", help="add an 'explain' column telling why each lead went where")
     s.add_argument("--rules", metavar="RULES.json", help="use these rules instead of the project's; " + RULES_HELP)
     s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
+    add_raw_csv_option(s)
 
     s = sub.add_parser("rules", help="show the project's lead routing rules, or set them from a JSON file")
     s.add_argument("project", metavar="PROJECT.gpkg")
@@ -43,7 +46,7 @@ def _cmd_assign(a) -> int:
 
     project = load_project(a.project)
     rules = read_rules_file(a.rules) if a.rules else None
-    report = assign_file(project, a.leads, a.output, rules, explain=a.explain, sheet=a.sheet)
+    report = assign_file(project, a.leads, a.output, rules, explain=a.explain, sheet=a.sheet, raw=a.raw_csv)
     print(report.summary())
     return 0
 

@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from .cli import add_raw_csv_option
+
 EXAMPLES = """examples:
   territory-desk compare demo.gpkg Base "Base copy"
   territory-desk compare demo.gpkg Base Plan --format csv -o comparison.csv
@@ -28,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--list", choices=["units", "accounts"],
                    help="list the units or accounts that change (territory or rep) instead")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the screen")
+    add_raw_csv_option(s)
     return {"compare": _cmd_compare}
 
 
@@ -48,11 +51,12 @@ def _cmd_compare(a) -> int:
         fields = None
     if a.list:
         text = {"json": lambda: json.dumps(d["changed_units" if a.list == "units" else "changed_accounts"], indent=2),
-                "csv": lambda: svc.changes_csv(d, a.list), "table": lambda: svc.changes_table(d, a.list)}[a.format]()
+                "csv": lambda: svc.changes_csv(d, a.list, a.raw_csv),
+                "table": lambda: svc.changes_table(d, a.list, a.raw_csv)}[a.format]()
     elif a.format == "json":
         text = json.dumps(d, indent=2)
     elif a.format == "csv":
-        text = svc.comparison_csv(d)
+        text = svc.comparison_csv(d, a.raw_csv)
     else:
         text = svc.comparison_table(d, fields)
     if not text.endswith("\n"):

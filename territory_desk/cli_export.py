@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli import add_raw_csv_option
+
 FORMAT_HELP = ("png|svg|pdf: a map page; pptx: a PowerPoint deck; html: an offline interactive map; "
                "csv|xlsx: a table (see --table); gpkg|geojson|shp|kml: dissolved territories. "
                "Default: from the extension of -o")
@@ -47,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--heatmap", action="store_true", help="maps: draw the account density heat map")
     s.add_argument("--online-tiles", action="store_true",
                    help="html: add an OpenStreetMap tile background (needs the network when viewed)")
+    add_raw_csv_option(s)
     return {"export": _cmd_export}
 
 
@@ -65,7 +68,7 @@ def _cmd_export(a) -> int:
     result = export(project, fmt, a.output, scenario=a.scenario, region=a.region, territory=a.territory, dpi=a.dpi,
                     title=a.title, page=a.page, table=a.table, metric=a.metric, inset=a.inset, accounts=a.accounts,
                     online_tiles=a.online_tiles, map_renderer=renderer, project_path=a.project,
-                    thematic=_thematic(a), heatmap=a.heatmap)
+                    thematic=_thematic(a), heatmap=a.heatmap, raw_csv=a.raw_csv)
     print(result.message)
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from .cli import add_raw_csv_option
 from .domain.errors import InputError
 
 # the roles of io.column_mapping (kept literal here so that `territory-desk --help` stays light)
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--replace", action="store_true",
                    help="replace the units instead of adding to them; assignments are kept where ids match")
     s.add_argument("--report", metavar="OUT.csv", help="write every feature's outcome as CSV")
+    add_raw_csv_option(s)
     return {"import-accounts": _cmd_import_accounts, "import-reps": _cmd_import_reps,
             "import-units": _cmd_import_units}
 
@@ -53,11 +55,12 @@ def _table_args(s: argparse.ArgumentParser, roles: str) -> None:
     s.add_argument("--report", metavar="OUT.csv", help="write every row's outcome (imported with its geocoding "
                                                       "method, or rejected with the reason) as CSV")
     s.add_argument("--dry-run", action="store_true", help="check the file and print the report; change nothing")
+    add_raw_csv_option(s)
 
 
 def _finish(report, a) -> int:
     if getattr(a, "report", None):
-        report.write_csv(a.report)
+        report.write_csv(a.report, raw=getattr(a, "raw_csv", False))
     print(report.summary())
     if getattr(a, "report", None):
         print(f"report written to {a.report}")
@@ -77,7 +80,7 @@ def _with_report_on_failure(fn, a) -> int:
         return _finish(fn(), a)
     except ImportFailed as exc:
         if getattr(a, "report", None):
-            exc.report.write_csv(a.report)
+            exc.report.write_csv(a.report, raw=getattr(a, "raw_csv", False))
             print(f"report written to {a.report}")
         raise
 

@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 
+from .cli import add_raw_csv_option
 from .domain.errors import InputError
 
 TARGETS = {  # kept literal so `territory-desk --help` stays light (io.activity_mapping.ROLES)
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
         s.add_argument("--report", metavar="OUT.csv", help="write every row's outcome (imported, with any warning, "
                                                           "or rejected with the reason) as CSV")
         s.add_argument("--dry-run", action="store_true", help="check the file and print the report; change nothing")
+        add_raw_csv_option(s)
         commands[f"import-{kind}"] = (lambda k: (lambda a: _cmd_import(a, k)))(kind)
 
     s = sub.add_parser("kpis", help="sales KPIs per territory or hierarchy level for a period "
@@ -55,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--high-potential-top", type=float, default=None, metavar="SHARE",
                    help="top share of accounts by potential that counts as high potential (default 0.2)")
     s.add_argument("-o", "--output", metavar="FILE", help="write to a file instead of the screen")
+    add_raw_csv_option(s)
     commands["kpis"] = _cmd_kpis
 
     s = sub.add_parser("snapshot", help="save the KPIs of a period into the project (for reviews over time)")
@@ -78,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
                         "live: always computed now; snapshot: snapshots only")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.add_argument("-o", "--output", metavar="FILE")
+    add_raw_csv_option(s)
     commands["review"] = _cmd_review
     return commands
 
@@ -132,7 +136,7 @@ def _cmd_kpis(a) -> int:
 
     project = load_project(a.project)
     table = compute_kpis(project, a.period, a.level, project.get_scenario(a.scenario), _options(a, project))
-    text = {"json": kpi_json, "csv": kpi_csv, "table": kpi_text}[a.format](table)
+    text = kpi_csv(table, a.raw_csv) if a.format == "csv" else {"json": kpi_json, "table": kpi_text}[a.format](table)
     _write(text, a.output)
     return 0
 
@@ -169,6 +173,6 @@ def _cmd_review(a) -> int:
 
         text = json.dumps(review_dict(review), indent=2)
     else:
-        text = review_csv(review) if a.format == "csv" else review_text(review)
+        text = review_csv(review, a.raw_csv) if a.format == "csv" else review_text(review)
     _write(text, a.output)
     return 1 if review.flagged else 0

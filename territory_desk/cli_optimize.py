@@ -7,8 +7,8 @@ scenario, makes it active and saves the project atomically; it prints the figure
 from __future__ import annotations
 
 import argparse
-import csv
 
+from .cli import add_raw_csv_option
 from .domain.errors import InputError
 
 EXAMPLES = """examples:
@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                    help="stop after S seconds with the best plan so far (default 60)")
     s.add_argument("--moves-csv", metavar="OUT.csv", help="write every unit that changed territory as CSV")
+    add_raw_csv_option(s)
     return {"optimize": _cmd_optimize}
 
 
@@ -124,10 +125,9 @@ def _cmd_optimize(a) -> int:
         for line in moves_lines(result.moves):
             print(f"  {line}")
     if a.moves_csv:
-        with open(a.moves_csv, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["unit_id", "from_territory", "to_territory"])
-            w.writerows(result.moves)
+        from .io.safe_csv import write_csv_file
+
+        write_csv_file(a.moves_csv, [["unit_id", "from_territory", "to_territory"], *result.moves], a.raw_csv)
         print(f"moves written to {a.moves_csv}")
     print(f"saved {a.project}: active scenario {result.scenario.name!r}")
     return 0

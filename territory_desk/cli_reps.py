@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from .cli import add_raw_csv_option
 from .domain.errors import InputError
 
 EXAMPLES = """examples:
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--workload", metavar="METRIC", help="metric compared with capacity (default: accounts)")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.add_argument("--apply", action="store_true", help="assign the suggested reps and save the project")
+    add_raw_csv_option(s)
     return {"match-reps": _cmd_match_reps}
 
 
@@ -70,7 +72,7 @@ def _cmd_match_reps(a) -> int:
     if a.format == "json":
         print(json.dumps(result_dict(result), indent=2))
     elif a.format == "csv":
-        sys.stdout.write(result_csv(result))
+        sys.stdout.write(result_csv(result, a.raw_csv))
     else:
         print(result_table(result))
     if a.apply:

@@ -4,11 +4,11 @@ and every rejected row with its row number and reason. Nothing is dropped withou
 A reason reads "category: detail" ("unknown ZIP: '99999'"); the summary counts categories. The CSV
 form lists every row (imported rows with their outcome and geocoding method, rejected rows with the
 reason) and then the accounts a re-import removed. Cells that a spreadsheet would run as a formula
-(starting with =, +, -, @) are written with a leading apostrophe, so the report stays inert text.
+(starting with =, +, -, @, tab, CR) are written with a leading apostrophe (io/safe_csv.py), so the
+report stays inert text; ``raw=True`` (the CLI's ``--raw-csv``) writes them as they are.
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections import Counter
@@ -19,11 +19,11 @@ import numpy as np
 
 from ..domain.errors import InputError
 from .geocoding import METHOD_NAMES
+from .safe_csv import writer as csv_writer
 
 ADDED, CHANGED, UNCHANGED, KEPT = 1, 2, 3, 4
 OUTCOME_NAMES = {ADDED: "added", CHANGED: "changed", UNCHANGED: "unchanged", KEPT: "kept"}
 CSV_HEADER = ("row", "id", "outcome", "method", "reason")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -95,22 +95,21 @@ class ImportReport:
         return "\n".join(self.summary_lines())
 
     # ---- CSV ------------------------------------------------------------------------------------
-    def write_csv(self, out: str | os.PathLike | TextIO) -> None:
+    def write_csv(self, out: str | os.PathLike | TextIO, raw: bool = False) -> None:
         """Write every row's outcome (see the module docstring) to a path or an open text file."""
         if isinstance(out, (str, os.PathLike)):
             tmp = f"{os.fspath(out)}.tmp"
             with open(tmp, "w", newline="", encoding="utf-8") as f:
-                self.write_csv(f)
+                self.write_csv(f, raw)
             os.replace(tmp, out)
             return
-        w = csv.writer(out)
+        w = csv_writer(out, raw)
         w.writerow(CSV_HEADER)
-        for row in self.csv_rows():
-            w.writerow([inert_cell(v) for v in row])
+        w.writerows(self.csv_rows())
 
-    def csv_text(self) -> str:
+    def csv_text(self, raw: bool = False) -> str:
         buf = io.StringIO()
-        self.write_csv(buf)
+        self.write_csv(buf, raw)
         return buf.getvalue()
 
     def csv_rows(self):
@@ -148,20 +147,6 @@ def start_report(kind: str, raw, mapping, reimport: bool) -> ImportReport:
 
 def _rejected_row(r: Rejection) -> tuple:
     return (r.row or "", r.id, "rejected", "", r.reason)
-
-
-def inert_cell(value) -> str:
-    """Text a spreadsheet shows as text: formula-like cells get a leading apostrophe."""
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return str(value)
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        try:
-            float(text)
-            return text  # a plain negative or signed number
-        except ValueError:
-            return "'" + text
-    return text
 
 
 def method_counts(methods: np.ndarray) -> dict[str, int]:

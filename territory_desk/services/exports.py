@@ -85,8 +85,9 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
            page: str | None = None, table: str | None = None, metric: str | None = None, inset: bool = False,
            accounts: bool = False, online_tiles: bool = False, bounds=None, layers: dict | None = None,
            map_renderer: MapRenderer | None = None, project_path: str | None = None, thematic=None,
-           heatmap: bool = False) -> ExportResult:
-    """Write one export; returns where and a one-line summary. User errors raise InputError."""
+           heatmap: bool = False, raw_csv: bool = False) -> ExportResult:
+    """Write one export; returns where and a one-line summary. User errors raise InputError.
+    CSV tables are formula-safe (io/safe_csv.py) unless ``raw_csv``."""
     fmt = (fmt or "").lower()
     path = output_path(fmt, out)
     _check_target(path, project_path)
@@ -117,7 +118,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
         tiles = "with an online tile background" if online_tiles else "works offline"
         return ExportResult(path, f"wrote {path} ({what}; {len(page_text) / 1e6:.1f} MB, {tiles})")
     if fmt in TABLE_FORMATS:
-        return _export_table(spec, fmt, path, table)
+        return _export_table(spec, fmt, path, table, raw_csv)
     return _export_layer(spec, fmt, path)
 
 
@@ -144,7 +145,7 @@ def _export_deck(spec: MapSpec, path: str, renderer: MapRenderer) -> ExportResul
     return ExportResult(path, f"wrote {path} ({len(prs.slides)} slides, scenario {spec.scenario.name})")
 
 
-def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None) -> ExportResult:
+def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None, raw_csv: bool = False) -> ExportResult:
     from ..io.exporters.tables import TABLES, build_table, write_csv, write_xlsx
 
     kind = (table or "alignment").lower()
@@ -154,7 +155,7 @@ def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None) -> Expo
         raise InputError(f"unknown table {kind!r}; tables: {allowed}")
     tables = [build_table(k, spec.project, spec.scenario, spec.stats, spec.territories) for k in kinds]
     with _atomic(path) as tmp:
-        write_csv(tables[0], tmp) if fmt == "csv" else write_xlsx(tables, tmp)
+        write_csv(tables[0], tmp, raw_csv) if fmt == "csv" else write_xlsx(tables, tmp)
     rows = ", ".join(f"{len(t.rows):,} {t.name} rows" for t in tables)
     return ExportResult(path, f"wrote {path} ({rows})")
 

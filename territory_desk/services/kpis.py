@@ -4,7 +4,6 @@ metric of the units, or a KPI of their territory).
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from ..domain.errors import InputError
 from ..domain.kpi_reviews import Review
 from ..domain.kpis import KPI_KEYS, KPI_KINDS, KPI_LABELS, KpiTable, compute_kpis
 from ..domain.periods import parse_period, quarters_between
+from ..io import safe_csv
 
 KPI_PREFIX = "kpi:"
 TABLE_KPIS = ("revenue", "quota", "attainment_pct", "pipeline", "close_rate_pct", "avg_deal", "cycle_days",
@@ -60,15 +60,16 @@ def kpi_json(table: KpiTable) -> str:
     return json.dumps(kpi_dict(table), indent=2)
 
 
-def kpi_csv(table: KpiTable) -> str:
-    """One row per group plus "(no territory)" and "Total"; raw numbers, empty cells for empty values."""
+def kpi_csv(table: KpiTable, raw: bool = False) -> str:
+    """One row per group plus "(no territory)" and "Total"; raw numbers, empty cells for empty values;
+    names formula-safe unless ``raw`` (io/safe_csv.py)."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf, raw)
     w.writerow([table.level.name.lower() + "_id", "name", *table.keys])
     rows = [(gid, name, table.values[g]) for g, (gid, name) in enumerate(zip(table.group_ids, table.group_names))]
     rows += [("", "(no territory)", table.outside), ("*", "Total", table.total)]
     for gid, name, vals in rows:
-        w.writerow([gid, name, *("" if not np.isfinite(v) else repr(float(v)) for v in vals)])
+        w.writerow([gid, name, *("" if not np.isfinite(v) else float(v) for v in vals)])
     return buf.getvalue()
 
 
@@ -109,16 +110,16 @@ def review_dict(review: Review) -> dict:
             "flagged": [r.group_id for r in review.flagged]}
 
 
-def review_csv(review: Review) -> str:
+def review_csv(review: Review, raw: bool = False) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv.writer(buf, raw)
     w.writerow(["id", "name", "flagged", "flags", *(f"{k}_{side}" for k in review.kpis for side in ("from", "to", "change_pct"))])
     for r in review.rows:
         cells = []
         for k in review.kpis:
-            cells += ["" if not np.isfinite(r.before[k]) else repr(r.before[k]),
-                      "" if not np.isfinite(r.after[k]) else repr(r.after[k]),
-                      "" if np.isnan(r.change_pct[k]) else repr(r.change_pct[k])]
+            cells += ["" if not np.isfinite(r.before[k]) else float(r.before[k]),
+                      "" if not np.isfinite(r.after[k]) else float(r.after[k]),
+                      "" if np.isnan(r.change_pct[k]) else float(r.change_pct[k])]
         w.writerow([r.group_id, r.name, int(r.flagged), "; ".join(r.flags), *cells])
     return buf.getvalue()
 

@@ -6,7 +6,8 @@ routed (domain/lead_routing.py) and written as CSV with every input column, in t
 territory_id, territory, rep_id, rep and rule (the rule that placed the lead, "(none)" when none
 did) and, on request, explain (why). No lead is dropped: unplaced leads stay in the output with an
 empty owner and are listed in the report with their row number and the reasons. The output file is
-written whole or not at all (a temporary file renamed into place).
+written whole or not at all (a temporary file renamed into place), formula-safe (text cells a
+spreadsheet would evaluate get a leading apostrophe, io/safe_csv.py) unless ``raw``.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import numpy as np
 from ..domain.errors import InputError
 from ..domain.lead_routing import NO_RULE, Routing, route_leads
 from ..domain.lead_rules import LeadRule, parse_rules, project_rules, rules_json
+from ..io.safe_csv import write_frame
 from ..io.tables import RawTable, read_table
 
 OUTPUT_COLUMNS = ("territory_id", "territory", "rep_id", "rep", "rule")
@@ -160,14 +162,14 @@ def assigned_frame(raw: RawTable, routing: Routing, explain: bool, notes: list[s
     return out
 
 
-def write_csv_atomic(frame, path: str) -> None:
+def write_csv_atomic(frame, path: str, raw: bool = False) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InputError(f"cannot write {path}: the folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=".assign-", suffix=".csv", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            frame.to_csv(f, index=False, lineterminator="\n")
+            write_frame(frame, f, raw)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -185,19 +187,19 @@ def check_output_path(leads_path: str, out_path: str) -> None:
 
 
 def assign_file(project, leads_path: str, out_path: str | None = None, rules=None, explain: bool = False,
-                sheet: str | None = None) -> AssignReport:
-    """Read, route and (when ``out_path``) write; the report says what happened."""
+                sheet: str | None = None, raw: bool = False) -> AssignReport:
+    """Read, route and (when ``out_path``) write (formula-safe unless ``raw``); the report says what happened."""
     if out_path:
         check_output_path(leads_path, out_path)
     checked = resolve_rules(project, rules)  # a bad rule list fails before the file is read
     t0 = time.perf_counter()
-    raw = read_leads(leads_path, sheet)
+    table = read_leads(leads_path, sheet)
     t1 = time.perf_counter()
-    routing, report = assign_table(project, raw, checked, explain)
+    routing, report = assign_table(project, table, checked, explain)
     t2 = time.perf_counter()
     report.seconds = {"read": t1 - t0, "rules": t2 - t1}
     if out_path:
-        write_csv_atomic(assigned_frame(raw, routing, explain, report.notes), out_path)
+        write_csv_atomic(assigned_frame(table, routing, explain, report.notes), out_path, raw)
         report.output = out_path
         report.seconds["write"] = time.perf_counter() - t2
     return report

@@ -6,7 +6,6 @@ The scoring and the solve are in ``domain/rep_matching.py``.
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from ..domain.commands import Command
 from ..domain.document import Change, Document
 from ..domain.errors import InputError
 from ..domain.rep_matching import COMPONENTS, LABELS, MatchResult, project_defaults
+from ..io import safe_csv
 
 
 @dataclass
@@ -124,10 +124,11 @@ def result_dict(res: MatchResult) -> dict:
     }
 
 
-def result_csv(res: MatchResult) -> str:
-    """One row per territory (then one per rep left without a territory), with every component."""
+def result_csv(res: MatchResult, raw: bool = False) -> str:
+    """One row per territory (then one per rep left without a territory), with every component;
+    formula-safe unless ``raw`` (io/safe_csv.py)."""
     out = io.StringIO()
-    w = csv.writer(out)
+    w = safe_csv.writer(out, raw)
     w.writerow(["territory_id", "territory", "status", "current_rep_id", "current_rep", "current_score",
                 "suggested_rep_id", "suggested_rep", "score"] + [c for k in COMPONENTS for c in (k, f"{k}_detail")])
     for row in result_dict(res)["territories"]:

@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 
@@ -14,6 +13,7 @@ from ..domain.engine import engine_for
 from ..domain.metrics import Stats
 from ..domain.project import Project
 from ..domain.territories import Scenario
+from ..io import safe_csv
 
 
 def scenario_stats(project: Project, scenario: Scenario | None = None) -> Stats:
@@ -116,10 +116,11 @@ def level_dict(project: Project, key: int | str, scenario: Scenario | None = Non
             "summary": _summary(project, s)}
 
 
-def stats_csv(d: dict) -> str:
+def stats_csv(d: dict, raw: bool = False) -> str:
+    """``stats --format csv`` (formula-safe unless ``raw``: io/safe_csv.py)."""
     fields = list(d["summary"]["max_abs_deviation_pct"])
     out = io.StringIO()
-    w = csv.writer(out)
+    w = safe_csv.writer(out, raw)
     if "groups" in d:  # a hierarchy level (level_dict)
         w.writerow(["level", "group_id", "name", "territories", "units", "accounts", "pieces", "polsby_popper"]
                    + [c for f in fields for c in (f, f"{f}_deviation_pct")])

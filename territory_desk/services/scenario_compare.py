@@ -19,7 +19,6 @@ measure), a blank line, then the disruption table (measure, changed, total, pct)
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 import os
@@ -28,6 +27,7 @@ import tempfile
 from ..domain.errors import InputError
 from ..domain.metrics import metric_fields
 from ..domain.project import Project
+from ..io import safe_csv
 from ..domain.scenario_compare import COMPACTNESS, UNITS, Comparison, Share
 
 DISRUPTION_LABELS = {
@@ -164,9 +164,10 @@ def comparison_table(d: dict, fields: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def comparison_csv(d: dict) -> str:
+def comparison_csv(d: dict, raw: bool = False) -> str:
+    """Per-territory deltas and disruption as CSV (formula-safe unless ``raw``: io/safe_csv.py)."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = safe_csv.writer(out, raw, lineterminator="\n")
     measures = d["measures"]
     w.writerow(["territory_id", "name", "status", "rep_a", "rep_b"]
                + [c for m in measures for c in (f"{m}_a", f"{m}_b", f"{m}_change", f"{m}_change_pct")])
@@ -184,12 +185,12 @@ def comparison_csv(d: dict) -> str:
     return out.getvalue()
 
 
-def changes_csv(d: dict, kind: str) -> str:
+def changes_csv(d: dict, kind: str, raw: bool = False) -> str:
     """The units (``kind`` "units") or accounts ("accounts") that change territory or rep."""
     rows = d["changed_units" if kind == "units" else "changed_accounts"]
     cols = ["id", "name", "from", "to"] + (["rep_from", "rep_to"] if kind == "accounts" else [])
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = safe_csv.writer(out, raw, lineterminator="\n")
     w.writerow([f"{'unit' if kind == 'units' else 'account'}_{c}" if c in ("id", "name") else
                 {"from": f"territory_{d['a']}", "to": f"territory_{d['b']}", "rep_from": f"rep_{d['a']}",
                  "rep_to": f"rep_{d['b']}"}[c] for c in cols])
@@ -198,16 +199,22 @@ def changes_csv(d: dict, kind: str) -> str:
     return out.getvalue()
 
 
-def changes_table(d: dict, kind: str) -> str:
+def changes_table(d: dict, kind: str, raw: bool = False) -> str:
+    """One tab-separated line per change (pasted into a spreadsheet, its cells are formula-safe too)."""
     rows = d["changed_units" if kind == "units" else "changed_accounts"]
     what = "unit(s)" if kind == "units" else "account(s)"
     lines = [f"{len(rows)} {what} change between {d['a']} and {d['b']}"]
     for r in rows:
-        line = f"{r['id']}\t{r['name']}\t{r['from'] or 'unassigned'} -> {r['to'] or 'unassigned'}"
+        cells = [r["id"], r["name"], f"{r['from'] or 'unassigned'} -> {r['to'] or 'unassigned'}"]
         if kind == "accounts":
-            line += f"\trep {r['rep_from'] or '-'} -> {r['rep_to'] or '-'}"
-        lines.append(line)
+            cells.append(f"rep {r['rep_from'] or '-'} -> {r['rep_to'] or '-'}")
+        lines.append("\t".join(safe_csv.safe_row([_one_cell(c) for c in cells], raw)))
     return "\n".join(lines)
+
+
+def _one_cell(text: str) -> str:
+    """A cell of a tab-separated line: tabs and line breaks inside it become spaces."""
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
 def _blank(v):

@@ -2,7 +2,8 @@
 
 Run: python tests/bench/bench_assign.py [--quick] [--repeat N]
 Prints one `name: value unit` line per figure (medians over the runs). Target (issue 7): 1,000,000
-leads assigned in < 30 s end to end, reading the CSV and writing the assigned CSV included.
+leads assigned in < 30 s end to end, reading the CSV and writing the assigned CSV included. The write
+is formula-safe (io/safe_csv.py); write_csv_raw is the same write with --raw-csv, the baseline.
 
 The demo project (projects/demo.gpkg, built as `make demo` does when missing) gets two territory
 layers (Enterprise: accounts of segment Enterprise, with a 4-territory live plan; SMB: the rest,
@@ -121,7 +122,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(project_path: str, csv_path: str, out_path: str, explain: bool) -> None:
+def child(project_path: str, csv_path: str, out_path: str, explain: bool, raw: bool = False) -> None:
     from territory_desk.persistence.store import load_project
     from territory_desk.services.lead_assignment import assign_file
 
@@ -129,16 +130,17 @@ def child(project_path: str, csv_path: str, out_path: str, explain: bool) -> Non
     project = load_project(project_path)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report = assign_file(project, csv_path, out_path, explain=explain)
+    report = assign_file(project, csv_path, out_path, explain=explain, raw=raw)
     total = time.perf_counter() - t0
     print(json.dumps({"load_s": load_s, "total_s": total, **{f"{k}_s": v for k, v in report.seconds.items()},
                       "peak_mb": _peak_mb(), "rows": report.rows, "unmatched": report.unmatched,
                       "per_rule": report.per_rule}))
 
 
-def run_child(project_path: str, csv_path: str, tmp: str, explain: bool) -> dict:
+def run_child(project_path: str, csv_path: str, tmp: str, explain: bool, raw: bool = False) -> dict:
     args = [sys.executable, __file__, "--child", project_path, csv_path, os.path.join(tmp, "assigned.csv")]
-    out = subprocess.run(args + (["--explain"] if explain else []), capture_output=True, text=True, check=False)
+    args += (["--explain"] if explain else []) + (["--raw"] if raw else [])
+    out = subprocess.run(args, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"child failed: {out.stderr.strip()[-2000:] or out.returncode}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -150,9 +152,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs (medians are printed)")
     ap.add_argument("--child", nargs=3, metavar=("PROJECT", "CSV", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--explain", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--raw", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        child(*a.child, explain=a.explain)
+        child(*a.child, explain=a.explain, raw=a.raw)
         return
     n = 100_000 if a.quick else 1_000_000
     tag = "100k" if a.quick else "1m"
@@ -168,6 +171,8 @@ def main() -> None:
         print(f"assign_{tag}_rules_only: {med['rules_s']:.2f} s")
         print(f"read_csv_{tag}: {med['read_s']:.2f} s")
         print(f"write_csv_{tag}: {med['write_s']:.2f} s")
+        raw = [run_child(project_path, csv_path, tmp, False, raw=True) for _ in range(max(1, a.repeat))]
+        print(f"write_csv_{tag}_raw: {statistics.median(r['write_s'] for r in raw):.2f} s  (--raw-csv: no formula check)")
         print(f"project_load: {med['load_s']:.2f} s")
         print(f"assign_{tag}_peak_rss: {max(r['peak_mb'] for r in runs):.0f} MB")
         ex = run_child(project_path, csv_path, tmp, True)

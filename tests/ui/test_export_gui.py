@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
@@ -127,3 +127,39 @@ def test_copy_map_to_clipboard_with_the_shortcut(window, qtbot, demo_file, tmp_p
     rgb = np.asarray(Image.open(tmp_path / "clip.png").convert("RGB"))
     assert len(np.unique(rgb.reshape(-1, 3)[::97], axis=0)) > 30
     assert "copied" in window.statusBar().currentMessage()
+
+
+def test_csv_export_protects_formula_cells_unless_the_box_is_cleared(window, qtbot, tmp_path):
+    from conftest import make_grid_project
+    from territory_desk.persistence.store import save_project
+
+    p = make_grid_project()
+    p.scenario.territories[0].name = "=cmd|' /C calc'!A0"
+    path = tmp_path / "f.gpkg"
+    save_project(p, str(path))
+    _open(window, qtbot, str(path))
+    seen = {}
+
+    def export(out, clear_box):
+        def steps(dialog):
+            _choose(qtbot, dialog.format_box, "csv")
+            assert dialog.formula_safe.isVisible() and dialog.formula_safe.isChecked()
+            if clear_box:
+                box = dialog.formula_safe  # click its tick box (left end), as a user would
+                qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+                assert not dialog.formula_safe.isChecked()
+            dialog.update_preview()
+            seen[clear_box] = dialog.table_preview.toPlainText()
+            _type_path(qtbot, dialog, out)
+            qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+
+        window.export_actions._run_dialog = _drive_dialog(qtbot, steps)
+        window.export_actions.act_export.trigger()
+        with open(out, newline="", encoding="utf-8") as fh:
+            return {r[3] for r in list(csv.reader(fh))[1:]}
+
+    assert "'=cmd|' /C calc'!A0" in export(tmp_path / "safe.csv", clear_box=False)
+    assert "'=cmd|" in seen[False]  # the preview shows the cells as the file holds them
+    assert "=cmd|' /C calc'!A0" in export(tmp_path / "raw.csv", clear_box=True)
+    assert "'=cmd|" not in seen[True]
+    assert window.errors == []

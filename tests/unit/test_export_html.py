@@ -8,9 +8,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from territory_desk.io.exporters.html_map import (
-    build_html_map, candidate_dirs, external_references, inline_assets, js_json, license_notice, vendor_dir,
+from territory_desk.io.exporters.html_map import build_html_map
+from territory_desk.io.exporters.leaflet_assets import (
+    candidate_dirs, external_references, inline_assets, license_notice, vendor_dir,
 )
+from territory_desk.io.exporters.safe_html import js_json
 from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict
@@ -41,6 +43,16 @@ class _Tags(HTMLParser):
     def handle_data(self, data):
         if self._in_script:
             self.scripts[-1] += data
+
+
+def territory_layers(page: str) -> list[dict]:
+    """The GeoJSON FeatureCollections of the territory layers in a page."""
+    return [json.loads(m) for m in re.findall(r"L\.geoJson\((\{.*?\}), \{\n\s*smoothFactor", page, re.S)]
+
+
+def account_rows(page: str) -> list[list]:
+    """The account rows the marker cluster is built from."""
+    return json.loads(re.search(r", data = (\[.*?\]);\n", page, re.S).group(1))
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +112,12 @@ def test_markup_in_names_is_escaped(page):
 
 def test_territories_accounts_legend_and_layer_control(demo, page):
     n = len(demo.scenario.territories)
-    assert len(re.findall(r"geo_json_\w+_add\(", page)) >= n
+    features = [f for fc in territory_layers(page) for f in fc["features"]]
+    assert len(features) == n and {f["properties"]["name"] for f in features} == {t.name for t in demo.scenario.territories}
     assert "L.control.layers" in page
     assert f"Accounts ({len(demo.accounts):,})" in page
     assert page.count("class='sw'") == n  # one legend swatch per territory
-    data = re.search(r"var data = (\[.*?\]);\n", page, re.S)
-    rows = json.loads(data.group(1))
+    rows = account_rows(page)
     assert len(rows) == len(demo.accounts)
     assert all(-90 <= r[0] <= 90 and -180 <= r[1] <= 180 for r in rows)
 

@@ -4,14 +4,20 @@ Polygons are the union of each territory's units (``persistence.dissolve._dissol
 coverage union, checked against the summed unit area, with a full overlay union as fallback).
 GeoPackage and Shapefile keep the units' CRS; GeoJSON (RFC 7946) and KML are written in
 longitude/latitude. Shapefile field names are cut to 10 characters without collisions; KML gets each
-territory's colour as its style and an HTML-escaped description (Google Earth renders it as HTML).
+territory's colour as its style and an HTML-escaped description (Google Earth renders it as HTML;
+``$[`` is escaped too, so a name cannot call up Google Earth's balloon entities). GDAL writes every
+text as XML text or CDATA, so names stay the text they are in every format, with one exception we
+work around: libkml puts a text holding ``]]>`` into one CDATA section unsplit, which breaks the
+file, so KML text is written as placeholders that are then replaced by the XML-escaped text.
 """
 from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import tempfile
+from xml.sax.saxutils import escape as xml_text
 
 import geopandas as gpd
 import numpy as np
@@ -83,6 +89,9 @@ def write_territory_layer(frame: gpd.GeoDataFrame, path: str, fmt: str, metric: 
         options["layer_options"] = {"IDENTIFIER": "Territories", "DESCRIPTION": "Dissolved territories"}
     elif fmt == "geojson":
         options["layer_options"] = {"RFC7946": "YES", "WRITE_NAME": "NO"}
+    if fmt == "kml":
+        _write_kml(df, path, driver, options)
+        return
     pyogrio.write_dataframe(df, path, driver=driver, promote_to_multi=True, **options)
 
 
@@ -108,13 +117,39 @@ def kml_columns(df: gpd.GeoDataFrame, metric: str = "") -> gpd.GeoDataFrame:
     desc = []
     for _, r in df.iterrows():
         lines = [f"Region: {r['region']}" if r["region"] else "", f"Rep: {r['rep'] or 'vacant'}",
-                 f"Units: {r['units']:,}", f"Accounts: {r['accounts']:,}"]
+                 f"Units: {int(r['units']):,}", f"Accounts: {int(r['accounts']):,}"]
         if metric and metric in df.columns:
             lines.append(f"{metric}: {compact(r[metric])} ({signed_pct(r[f'{metric}_dev_pct'])})")
-        desc.append("<br/>".join(html.escape(x) for x in lines if x))
+        desc.append("<br/>".join(html.escape(x).replace("$[", "&#36;[") for x in lines if x))
     out["description"] = desc
     out["OGR_STYLE"] = [f"BRUSH(fc:{c}b3);PEN(c:#262626,w:2px)" for c in df["color"]]
     return out
+
+
+_KML_TOKEN = re.compile(r"tdkmltext[0-9]{8}")
+
+
+def _write_kml(df: gpd.GeoDataFrame, path: str, driver: str, options: dict) -> None:
+    """LIBKML with every text cell (but the OGR style) as a placeholder, then the placeholders replaced
+    by the XML-escaped text: well-formed whatever a name holds (libkml does not split ``]]>``)."""
+    texts: dict[str, str] = {}
+
+    def token(v):
+        if not isinstance(v, str) or not v:
+            return v
+        key = f"tdkmltext{len(texts):08d}"
+        texts[key] = v
+        return key
+
+    out = df.copy()
+    for col in out.columns:
+        if col not in (out.geometry.name, "OGR_STYLE") and out[col].dtype.kind == "O":  # object or str
+            out[col] = [token(v) for v in out[col]]
+    pyogrio.write_dataframe(out, path, driver=driver, promote_to_multi=True, **options)
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(_KML_TOKEN.sub(lambda m: xml_text(texts[m.group(0)]), text))
 
 
 def _write_shapefile(df: gpd.GeoDataFrame, path: str, driver: str) -> None:

@@ -4,16 +4,24 @@ and a scenario comparison when the project has several scenarios.
 
 Map pictures come from a callback that returns PNG bytes (rendered by the UI layer with the map
 canvas renderer), so this module needs no Qt.
+
+Names are text everywhere: python-pptx escapes them in the slide XML, and the chart's embedded
+workbook (which PowerPoint opens for "Edit data") is written with XlsxWriter's string-to-formula,
+-number and -URL conversions off (``ValuesOnlyChartData``), so a territory named
+``=cmd|' /C calc'!A0`` is a text cell there, never an ``<f>`` formula.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import xlsxwriter
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.text import PP_ALIGN
@@ -67,6 +75,27 @@ def build_deck(project, scenario, d: dict, options: DeckOptions, map_png: MapPng
 
 def save_deck(prs: Presentation, path: str) -> None:
     prs.save(path)
+
+
+class _ValuesOnlyWorkbookWriter(CategoryWorkbookWriter):
+    """python-pptx's writer uses ``worksheet.write``, which turns text starting with "=" into a
+    formula (and "http://..." into a link): here every name stays the text it is."""
+
+    @contextlib.contextmanager
+    def _open_worksheet(self, xlsx_file):
+        workbook = xlsxwriter.Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False,
+                                                   "strings_to_numbers": False, "strings_to_urls": False})
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class ValuesOnlyChartData(CategoryChartData):
+    """Category chart data whose embedded workbook holds values only, never formulas."""
+
+    @property
+    def _workbook_writer(self):
+        return _ValuesOnlyWorkbookWriter(self)
 
 
 # ---- slides ----------------------------------------------------------------------------------------
@@ -178,7 +207,7 @@ def _balance_chart(prs, project, rows: list[TerritoryRow], options: DeckOptions)
     """Deviation from the mean per territory, one series per balance field (a native bar chart)."""
     fields = [f for f in options.balance_fields if f in rows[0].stats["metrics"]][:4] or [options.metric]
     slide = _titled(prs, "Balance: deviation from the mean")
-    data = CategoryChartData(number_format='0.0"%"')
+    data = ValuesOnlyChartData(number_format='0.0"%"')
     data.categories = [r.name for r in rows]
     for f in fields:
         data.add_series(metric_label(project, f), [r.deviation(f) or 0.0 for r in rows])

@@ -4,11 +4,11 @@ summary with every metric.
 
 Every unit and every account gets a row: unassigned units have an empty territory, accounts that lie
 in no unit or in an unassigned unit say so in ``note``. Ids stay text (ZIP "02134" keeps its zero in
-XLSX); text that looks like a formula ("=...") is written as text, never as a formula.
+XLSX); text that looks like a formula ("=...") is written as text, never as a formula: in XLSX as
+typed text cells, in CSV with a leading apostrophe (``io.safe_csv``; ``raw=True`` opts out).
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ...domain.territories import UNASSIGNED
+from ..safe_csv import write_csv_file
 from .figures import territory_rows
 
 TABLES = ("alignment", "accounts", "summary")
@@ -106,13 +107,10 @@ def build_table(kind: str, project, scenario, d: dict, territories=None) -> Tabl
 
 
 # ---- writers -------------------------------------------------------------------------------------
-def write_csv(table: Table, path: str) -> None:
-    """UTF-8, comma separated, one header row; numbers unformatted, missing values empty."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(table.header)
-        for row in table.rows:
-            w.writerow(["" if v is None else v for v in row])
+def write_csv(table: Table, path: str, raw: bool = False) -> None:
+    """UTF-8, comma separated, one header row; numbers unformatted, missing values empty, formula-like
+    text with a leading apostrophe unless ``raw``."""
+    write_csv_file(path, [table.header, *table.rows], raw)
 
 
 def write_xlsx(tables: list[Table], path: str) -> None:

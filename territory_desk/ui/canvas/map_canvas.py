@@ -10,6 +10,8 @@ ready level is drawn.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from pyproj import Transformer
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPointF, Qt, QTimer, Signal
@@ -351,10 +353,11 @@ class MapCanvas(CanvasNavigation, QWidget):
     def unit_tooltip(self, unit: int) -> str:
         doc = self.model.doc
         units = doc.project.units
-        lines = [f"<b>{units.names[unit]}</b> ({units.ids[unit]})",
-                 f"Territory: {self.territory_name(doc.territory_of(unit))}"]
+        esc = html.escape  # names come from clients' files; the tooltip is rich text
+        lines = [f"<b>{esc(units.names[unit])}</b> ({esc(units.ids[unit])})",
+                 f"Territory: {esc(self.territory_name(doc.territory_of(unit)))}"]
         for field, value in zip(doc.engine.fields, doc.engine.values[unit].tolist()):
-            lines.append(f"{field}: {value:,.0f}" if float(value).is_integer() else f"{field}: {value:,.2f}")
+            lines.append(f"{esc(field)}: {value:,.0f}" if float(value).is_integer() else f"{esc(field)}: {value:,.2f}")
         return "<br>".join(lines)
 
     def closeEvent(self, ev) -> None:

@@ -6,6 +6,7 @@ The dialog only collects options (``options()`` gives the keyword arguments of
 """
 from __future__ import annotations
 
+import html
 import os
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -75,6 +76,10 @@ class ExportDialog(QDialog):
         self.accounts = QCheckBox("Draw accounts", objectName="accounts")
         self.accounts.setChecked(self._canvas_layers().get("accounts", False))
         self.tiles = QCheckBox("Online map tiles (OpenStreetMap; needs the network when viewed)", objectName="tiles")
+        self.formula_safe = QCheckBox("Protect from spreadsheet formulas (' before text starting with =, +, -, @)",
+                                      objectName="formulaSafe", checked=True)
+        self.formula_safe.setToolTip("Clear it only for files read by programs, not opened in a spreadsheet "
+                                     "(the CLI's --raw-csv)")
         self.path_edit = QLineEdit(objectName="path")
         browse = QPushButton("Browse…", objectName="browse", clicked=self.browse)
         row = QHBoxLayout()
@@ -85,7 +90,7 @@ class ExportDialog(QDialog):
                          ("Title", self.title_edit), ("Page", self.page_box), ("Resolution", self.dpi_box),
                          ("Legend metric", self.metric_box), ("Table", self.table_box)):
             form.addRow(label, w)
-        for w in (self.inset, self.accounts, self.tiles):
+        for w in (self.inset, self.accounts, self.tiles, self.formula_safe):
             form.addRow("", w)
         form.addRow("Save to", row)
         self.form = form
@@ -118,7 +123,7 @@ class ExportDialog(QDialog):
         self.scenario_box.currentIndexChanged.connect(self._fill_extent)
         for w in (self.extent_box, self.page_box, self.metric_box, self.table_box):
             w.currentIndexChanged.connect(self.schedule_preview)
-        for w in (self.inset, self.accounts, self.tiles):
+        for w in (self.inset, self.accounts, self.tiles, self.formula_safe):
             w.toggled.connect(self.schedule_preview)
         self.title_edit.textChanged.connect(self.schedule_preview)
         self.path_edit.textChanged.connect(self._update_buttons)
@@ -158,6 +163,7 @@ class ExportDialog(QDialog):
         self._set_row(self.inset, is_map)
         self._set_row(self.accounts, is_map)
         self._set_row(self.tiles, fmt == "html")
+        self._set_row(self.formula_safe, fmt == "csv")
         view = self.extent_box.findData("view:")
         self.extent_box.model().item(view).setEnabled(is_map)
         if not is_map and self.extent_box.currentIndex() == view:
@@ -211,6 +217,8 @@ class ExportDialog(QDialog):
                         layers=layers, bounds=self.window_.canvas.view.world_bounds() if kind == "view" else None)
         if fmt in TABLE_FORMATS:
             opts["table"] = self.table_box.currentData()
+        if fmt == "csv":
+            opts["raw_csv"] = not self.formula_safe.isChecked()
         if fmt == "html":
             opts["online_tiles"] = self.tiles.isChecked()
         return opts
@@ -231,7 +239,7 @@ class ExportDialog(QDialog):
             self.status.setText("")
         except TerritoryDeskError as exc:
             self.preview_error = str(exc)
-            self.status.setText(f"<span style='color:#b00020'>{self.preview_error}</span>")
+            self.status.setText(f"<span style='color:#b00020'>{html.escape(self.preview_error)}</span>")
         self._update_buttons()
 
     def _map_preview(self, o: dict) -> None:
@@ -252,10 +260,12 @@ class ExportDialog(QDialog):
 
     def _table_preview(self, o: dict) -> None:
         from ...io.exporters.tables import build_table
+        from ...io.safe_csv import safe_cell
 
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"])
         table = build_table(o["table"], self.project, spec.scenario, spec.stats, spec.territories)
-        rows = [table.header] + [["" if v is None else str(v) for v in r] for r in table.rows[:40]]
+        raw = o.get("raw_csv", o["fmt"] != "csv")  # the cells as the file will hold them
+        rows = [table.header] + [[str(safe_cell(v, raw)) for v in r] for r in table.rows[:40]]
         widths = [min(max(len(r[c]) for r in rows), 24) for c in range(len(table.header))]
         lines = ["  ".join(v[:24].ljust(w) for v, w in zip(r, widths)) for r in rows]
         more = len(table.rows) - 40

@@ -85,7 +85,7 @@ class ColumnMappingDialog(QDialog):
     # ---- content --------------------------------------------------------------------------------
     def _fill(self, raw: RawTable, mapping: ColumnMapping) -> None:
         self.raw = raw
-        self.info.setText(f"<b>{os.path.basename(raw.path)}</b> — read as {raw.describe()}; "
+        self.info.setText(f"<b>{_html(os.path.basename(raw.path))}</b> — read as {_html(raw.describe())}; "
                           f"{len(raw.columns)} column(s); the first {len(raw)} row(s) are shown.")
         t = self.table
         t.clear()

@@ -7,6 +7,8 @@ territories). Locked territories keep their rep and show ticked Keep boxes that 
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -110,7 +112,7 @@ class RepMatchDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"Scenario <b>{self.doc.scenario.name}</b>: the best rep for every territory, "
+        lay.addWidget(QLabel(f"Scenario <b>{html.escape(self.doc.scenario.name)}</b>: the best rep for every territory, "
                              "one rep per territory.", self))
         lay.addWidget(box)
         lay.addWidget(split, 1)
@@ -198,8 +200,8 @@ class RepMatchDialog(QDialog):
         r, c = int(res.plan[row]), int(res.current[row])
         terr = res.territories[row]
         who = res.reps[r].name if r >= 0 else "no rep"
-        self.caption.setText(f"<b>{terr.name}</b>: suggested {who}"
-                             + (f", now {res.reps[c].name}" if c >= 0 and c != r else "")
+        self.caption.setText(f"<b>{html.escape(terr.name)}</b>: suggested {html.escape(who)}"
+                             + (f", now {html.escape(res.reps[c].name)}" if c >= 0 and c != r else "")
                              + "  <span style='color:#777'>(* no data: neutral 0.50)</span>")
         new = breakdown(res, r, row) if r >= 0 else []
         old = breakdown(res, c, row) if c >= 0 else []

@@ -3,6 +3,8 @@ side computed now or taken from its latest snapshot, and list the territories wh
 attainment drifted beyond the threshold (rebalancing candidates, highlighted)."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -83,7 +85,7 @@ class ReviewDialog(QDialog):
                                          self.level.currentIndex(), None, self.threshold.value(),
                                          str(self.source.currentData()), str(self.source.currentData()))
         except TerritoryDeskError as exc:
-            self.summary.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.summary.setText(f"<span style='color:#b00020'>{html.escape(str(exc))}</span>")
             self.table.setRowCount(0)
             return False
         self._fill(self.review)
