@@ -1,6 +1,7 @@
 """CLI commands of lead routing (issue 7, part 4): `assign` and `rules`. Registered by territory_desk.cli.
 
     territory-desk assign PROJECT.gpkg LEADS.csv -o ASSIGNED.csv [--explain] [--rules RULES.json] [--sheet S]
+                          [--limits rows=N,columns=N,field=SIZE,line=SIZE,unzipped=SIZE]
     territory-desk rules PROJECT.gpkg [--set RULES.json | --show]
 
 `assign` never changes the project. `rules --set` checks the whole list first and saves the project
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+
+from .cli_import import add_limits_argument, limits_of
 
 RULES_HELP = ("a JSON list of rules, e.g. [{\"name\": \"By ZIP\", \"type\": \"unit\", \"column\": \"zip\", "
               "\"match\": \"zip\"}, {\"name\": \"Rest\", \"type\": \"fallback\", \"target\": \"queue\", "
@@ -28,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--explain", action="store_true", help="add an 'explain' column telling why each lead went where")
     s.add_argument("--rules", metavar="RULES.json", help="use these rules instead of the project's; " + RULES_HELP)
     s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
+    add_limits_argument(s)
 
     s = sub.add_parser("rules", help="show the project's lead routing rules, or set them from a JSON file")
     s.add_argument("project", metavar="PROJECT.gpkg")
@@ -41,9 +45,10 @@ def _cmd_assign(a) -> int:
     from .persistence.store import load_project
     from .services.lead_assignment import assign_file, read_rules_file
 
+    limits = limits_of(a)
     project = load_project(a.project)
     rules = read_rules_file(a.rules) if a.rules else None
-    report = assign_file(project, a.leads, a.output, rules, explain=a.explain, sheet=a.sheet)
+    report = assign_file(project, a.leads, a.output, rules, explain=a.explain, sheet=a.sheet, limits=limits)
     print(report.summary())
     return 0
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..domain.errors import InputError
 from ..domain.lead_routing import NO_RULE, Routing, route_leads
 from ..domain.lead_rules import LeadRule, parse_rules, project_rules, rules_json
+from ..io.table_limits import ReadLimits
 from ..io.tables import RawTable, read_table
 
 OUTPUT_COLUMNS = ("territory_id", "territory", "rep_id", "rep", "rule")
@@ -121,8 +122,8 @@ def zip_points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def read_leads(path: str, sheet: str | None = None) -> RawTable:
-    raw = read_table(path, sheet)
+def read_leads(path: str, sheet: str | None = None, limits: ReadLimits | None = None) -> RawTable:
+    raw = read_table(path, sheet, limits=limits)
     if not raw.columns:
         raise InputError(f"{path}: no columns")
     return raw
@@ -185,13 +186,13 @@ def check_output_path(leads_path: str, out_path: str) -> None:
 
 
 def assign_file(project, leads_path: str, out_path: str | None = None, rules=None, explain: bool = False,
-                sheet: str | None = None) -> AssignReport:
+                sheet: str | None = None, limits: ReadLimits | None = None) -> AssignReport:
     """Read, route and (when ``out_path``) write; the report says what happened."""
     if out_path:
         check_output_path(leads_path, out_path)
     checked = resolve_rules(project, rules)  # a bad rule list fails before the file is read
     t0 = time.perf_counter()
-    raw = read_leads(leads_path, sheet)
+    raw = read_leads(leads_path, sheet, limits)
     t1 = time.perf_counter()
     routing, report = assign_table(project, raw, checked, explain)
     t2 = time.perf_counter()

@@ -1,0 +1,464 @@
+"""Read a CSV/TSV file into text cells, streaming and within ReadLimits, and say what was done.
+
+``inspect_head`` decides from the first megabyte: the encoding (BOMs, UTF-16 without a BOM, UTF-8,
+Windows-1252), Excel's ``sep=;`` first line, the delimiter, and whether the header already has too
+many columns. ``read_csv_cells`` then reads the rows through a TextStream (csv_stream.py):
+
+* the fast path is pandas' C parser over the stream (a million rows in a few seconds);
+* the exact path is the csv module, line by line, used when the fast path cannot decide: ragged
+  rows, a possible stray quote, or a quoted cell that may be longer than a row may be.
+
+A stray quote (an opening ``"`` that is never closed) makes every CSV reader swallow the following
+lines into one cell. The exact path recognises it: a cell spanning lines of which the first and at
+least one other are, on their own, complete rows of the header's width. Those lines are read as
+the rows they are, the quote is kept as a character, and the report says which rows it had
+swallowed. Cells are never converted: everything is text.
+"""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..domain.errors import InputError
+from .csv_stream import _UTF8_SEQUENCE, Head, NeedExactReader, StreamFacts, TextStream
+from .table_limits import LimitExceeded, ReadLimits, format_size
+
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+SAMPLE_BYTES = 1 << 20
+SNIFF_CHARS = 65_536
+SHOWN_ROWS = 20
+_SEP_LINE = re.compile(r'\s*"?sep=(.)"?[,;\t|]*\s*', re.IGNORECASE)
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+@dataclass
+class CsvCells:
+    header_index: int  # record index of the header (blank records before it are skipped)
+    records: np.ndarray  # 2-D object array of str, header included, padded to the header's width
+    numbers: np.ndarray  # spreadsheet row number of every record (header = row 1 when nothing precedes it)
+    head: Head
+    facts: StreamFacts
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ---- the head -----------------------------------------------------------------------------------
+def inspect_head(path: str, limits: ReadLimits) -> tuple[Head, str]:
+    """(Head, the decoded first lines) of a text table; InputError when it is empty or binary."""
+    with open(path, "rb") as f:
+        raw = f.read(SAMPLE_BYTES)
+        whole = not f.read(1)
+    if not raw.strip(b" \t\r\n\x00"):
+        raise InputError(f"{path} is empty")
+    head = _encoding(raw, whole)
+    text = _sample_text(raw[head.bom:], head.codec, whole)
+    if not text.strip():
+        raise InputError(f"{path} is empty")
+    probe = text[:8192]
+    if sum(1 for ch in probe if ch < " " and ch not in "\t\r\n") > max(8, len(probe) // 100):
+        raise InputError(f"{path} is not a text table (it holds binary data)")
+    first, _, rest = text.partition("\n")
+    m = _SEP_LINE.fullmatch(first.lstrip("\ufeff").rstrip("\r"))
+    if m and rest.strip():
+        head.delimiter, head.sep_line, text = m.group(1), True, rest
+        head.notes.append(f"the first line {first.strip()!r} sets the delimiter "
+                          f"({DELIMITER_NAMES.get(m.group(1), repr(m.group(1)))}); the header is the line after it")
+    else:
+        head.delimiter = sniff_delimiter(text)
+    _check_header_width(path, text, head, limits)
+    return head, text
+
+
+def _encoding(raw: bytes, whole: bool) -> Head:
+    if raw.startswith(codecs.BOM_UTF8):
+        return Head("utf-8", "UTF-8 with BOM", bom=3)
+    if raw.startswith(codecs.BOM_UTF16_LE):
+        return Head("utf-16-le", "UTF-16", bom=2)
+    if raw.startswith(codecs.BOM_UTF16_BE):
+        return Head("utf-16-be", "UTF-16", bom=2)
+    probe = raw[:4096]
+    even, odd = probe[0::2], probe[1::2]
+    if len(probe) >= 4:
+        if odd.count(0) >= 0.4 * len(odd) and even.count(0) <= 0.05 * len(even):
+            return Head("utf-16-le", "UTF-16", notes=["UTF-16 without a byte order mark (recognised by its NUL bytes)"])
+        if even.count(0) >= 0.4 * len(even) and odd.count(0) <= 0.05 * len(odd):
+            return Head("utf-16-be", "UTF-16", notes=["UTF-16 without a byte order mark (recognised by its NUL bytes)"])
+    sample = raw if whole else raw[: raw.rfind(b"\n") + 1] or raw
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole)
+        return Head("utf-8", "UTF-8")
+    except UnicodeDecodeError:
+        pass
+    if not _UTF8_SEQUENCE.search(sample):
+        return Head("cp1252", "Windows-1252")
+    valid = invalid = 0  # some lines are UTF-8, others not: the file is what most of them are
+    for line in sample.split(b"\n"):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                valid += 1
+            except UnicodeDecodeError:
+                invalid += 1
+    return Head("utf-8", "UTF-8") if valid >= invalid else Head("cp1252", "Windows-1252")
+
+
+def _sample_text(raw: bytes, codec: str, whole: bool) -> str:
+    if codec.startswith("utf-16"):
+        return raw[: len(raw) & ~1].decode(codec, errors="replace")
+    if not whole and b"\n" in raw:
+        raw = raw[: raw.rfind(b"\n") + 1]
+    return raw.decode("utf-8" if codec == "utf-8" else "cp1252", errors="replace")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among comma, semicolon and tab that splits the first lines most consistently
+    into the most columns (comma when none splits anything)."""
+    sample = text[:SNIFF_CHARS]
+    if len(text) > SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    best, best_score = ",", (0.0, 1)
+    for d in DELIMITERS:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:50]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        header = counts[0]
+        if header < 2:
+            continue
+        share = sum(1 for c in counts if c == header) / len(counts)
+        score = (round(share, 2), header)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _check_header_width(path: str, text: str, head: Head, limits: ReadLimits) -> None:
+    line = next((ln for ln in text.split("\n", 200)[:200] if ln.strip()), "")
+    try:
+        width = len(next(csv.reader([line], delimiter=head.delimiter, strict=False), []))
+    except csv.Error:
+        width = line.count(head.delimiter) + 1
+    if width > limits.columns:
+        raise LimitExceeded(path, f"the header has {width:,} columns", "columns", limits.columns, width)
+
+
+# ---- reading ------------------------------------------------------------------------------------
+def read_csv_cells(path: str, limits: ReadLimits, nrows: int | None = None) -> CsvCells:
+    head, text = inspect_head(path, limits)
+    leading = len(text) - len(text.lstrip("\r\n\t ,;"))
+    wanted = (nrows if nrows is not None else limits.rows) + 2 + text[:leading].count("\n")
+    cells = None
+    try:
+        cells = _fast(path, head, limits, wanted, nrows)
+    except (NeedExactReader, pd.errors.ParserError, ValueError, OverflowError, csv.Error):
+        pass  # ragged rows, a possible stray quote, a long quoted cell: the exact reader decides
+    if cells is None:
+        cells = _exact(path, head, limits, wanted, nrows)
+    _check_rows(path, cells, limits, wanted, nrows)
+    cells.notes[:0] = head.notes
+    cells.notes += encoding_notes(cells)
+    return cells
+
+
+def _check_rows(path: str, cells: CsvCells, limits: ReadLimits, wanted: int, nrows: int | None) -> None:
+    if nrows is None and len(cells.records) - cells.header_index - 1 > limits.rows:
+        raise LimitExceeded(path, f"the file has more than {limits.rows:,} rows", "rows", limits.rows)
+
+
+def _fast(path: str, head: Head, limits: ReadLimits, wanted: int, nrows: int | None) -> CsvCells | None:
+    stream = TextStream(path, head, limits)
+    try:
+        frame = pd.read_csv(stream, sep=head.delimiter, dtype=object, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, engine="c", quotechar='"', header=None, nrows=wanted,
+                            encoding="utf-8", encoding_errors="replace")
+    except pd.errors.EmptyDataError:  # also when blank lines precede the header: the exact reader sees
+        return None
+    records = frame.to_numpy(dtype=object, copy=True)
+    del frame
+    records[pd.isna(records)] = ""  # short rows are padded with NaN
+    facts = stream.facts
+    starts = None
+    if facts.multiline or facts.longest_line > limits.field:
+        starts = _check_cells(path, records, head, limits, facts)
+    index = _header_index(path, records)
+    numbers = np.arange(1, len(records) + 1, dtype=np.int64)
+    out = CsvCells(index, records, numbers, head, facts)
+    out.starts = starts  # type: ignore[attr-defined]
+    return out
+
+
+def _check_cells(path: str, records: np.ndarray, head: Head, limits: ReadLimits, facts: StreamFacts):
+    """Multi-line and long cells: the field limit, and a stray quote's pattern (which hands the file
+    to the exact reader). Returns the first line index of every record when cells span lines."""
+    extra = np.zeros(len(records), dtype=np.int64)
+    width = records.shape[1] if records.ndim == 2 else 0
+    for k in range(width):
+        col = records[:, k]
+        if facts.longest_line > limits.field or facts.multiline:
+            for i in np.flatnonzero([len(v) > limits.field // 4 for v in col]):
+                size = len(col[i].encode("utf-8"))
+                if size > limits.field:
+                    raise LimitExceeded(path, f"row {i + 1:,} has a cell of {format_size(size)}", "field",
+                                        limits.field, size)
+        if facts.multiline:
+            for i in np.flatnonzero(["\n" in v for v in col]):
+                v = col[i]
+                extra[i] += v.count("\n")
+                if any(line.count(head.delimiter) >= width - 1 for line in v.split("\n")[1:]) and width > 1:
+                    raise NeedExactReader()
+    if not extra.any():
+        return None
+    return np.arange(len(records), dtype=np.int64) + np.concatenate(([0], np.cumsum(extra)[:-1]))
+
+
+def _header_index(path: str, records: np.ndarray) -> int:
+    start = 0
+    while start < len(records) and all(not str(v).strip() for v in records[start]):
+        start += 1
+    if start == len(records):
+        raise InputError(f"{path} is empty")
+    return start
+
+
+# ---- the exact path -----------------------------------------------------------------------------
+class _Lines:
+    """The stream's text lines, remembering those of the record being read (bounded by the line limit)."""
+
+    def __init__(self, stream: TextStream, limit: int):
+        self.it = iter(stream.text_lines())
+        self.count = 0
+        self.buf: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.it)
+        self.count += 1
+        self.buf.append(line)
+        self.size += len(line)
+        if self.size > self.limit:
+            raise _RowTooLong()
+        return line
+
+    def take(self) -> list[str]:
+        out, self.buf, self.size = self.buf, [], 0
+        return out
+
+
+class _RowTooLong(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _field_limit(limit: int):
+    with _FIELD_LIMIT_LOCK:
+        old = csv.field_size_limit()
+        csv.field_size_limit(min(limit, 2 ** 31 - 1))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(old)
+
+
+def _exact(path: str, head: Head, limits: ReadLimits, wanted: int, nrows: int | None) -> CsvCells:
+    stream = TextStream(path, head, limits)
+    stream.exact = True
+    lines = _Lines(stream, limits.line)
+    d = head.delimiter
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    width = 0
+    strays: list[_Stray] = []
+    with _field_limit(limits.field):
+        reader = csv.reader(lines, delimiter=d, strict=False)
+        while len(rows) < wanted:
+            first_line = lines.count
+            try:
+                r = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, _RowTooLong) as exc:
+                buf = lines.take()
+                if width and _swallowed(buf, d, width):
+                    strays.append(_recover(buf, d, first_line, rows, starts))
+                    strays[-1].open = True  # the cell ran on past the limit: it swallowed more
+                    reader = csv.reader(lines, delimiter=d, strict=False)
+                    continue
+                row = len(rows) + 1
+                if isinstance(exc, _RowTooLong):
+                    raise LimitExceeded(path, f"row {row:,} (from line {first_line + head.line_offset:,}) is longer "
+                                              f"than {format_size(limits.line)}", "line", limits.line) from None
+                if "field larger" in str(exc):
+                    raise LimitExceeded(path, f"row {row:,} (from line {first_line + head.line_offset:,}) has a cell "
+                                              f"longer than {format_size(limits.field)}", "field",
+                                        limits.field) from None
+                raise InputError(f"{path}: cannot split row {row:,} into cells ({exc})") from None
+            buf = lines.take()
+            if strays and strays[-1].open:
+                strays[-1].ran_on(buf, d)
+            if len(r) > limits.columns:
+                raise LimitExceeded(path, f"row {len(rows) + 1:,} has {len(r):,} cells", "columns", limits.columns,
+                                    len(r))
+            if not width and any(v.strip() for v in r):
+                width = len(r)
+            elif width and len(buf) > 1 and _swallowed(buf, d, width):
+                strays.append(_recover(buf, d, first_line, rows, starts))
+                continue
+            rows.append(r)
+            starts.append(first_line)
+    notes = [st.note() for st in strays]
+    if not width:
+        raise InputError(f"{path} is empty")
+    header = next(k for k, r in enumerate(rows) if any(v.strip() for v in r))
+    records, bad = _rectangle(rows, header, width)
+    out = CsvCells(header, records, np.arange(1, len(records) + 1, dtype=np.int64), head, stream.facts, bad, notes)
+    out.starts = np.asarray(starts, dtype=np.int64)  # type: ignore[attr-defined]
+    return out
+
+
+def _rectangle(rows: list[list[str]], header: int, width: int) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Rows padded or cut to the header's width; rows with extra non-blank cells become bad rows."""
+    bad: list[tuple[int, str]] = []
+    records = np.empty((len(rows), width), dtype=object)
+    records[:] = ""
+    for k, r in enumerate(rows):
+        if len(r) > width and k > header and any(v.strip() for v in r[width:]):
+            bad.append((k + 1, f"has {len(r)} cells but the header has {width}"))
+            continue
+        n = min(len(r), width)
+        records[k, :n] = r[:n]
+    return records, bad
+
+
+def split_line(line: str, d: str) -> list[str]:
+    """One physical line on its own; with an odd number of quotes, every quote is a character."""
+    text = line.rstrip("\r\n")
+    quoting = csv.QUOTE_NONE if text.count('"') % 2 else csv.QUOTE_MINIMAL
+    return next(csv.reader([text], delimiter=d, quoting=quoting, strict=False), [])
+
+
+def quoted_after(line: str, d: str, quoted: bool) -> bool:
+    """Whether a CSV reader is inside a quoted cell at the end of ``line`` (starting inside one or
+    not): a quote opens a cell only at its start, ``""`` is a quote inside it, any other quote ends it."""
+    i, n, at_start = 0, len(line), not quoted
+    while i < n:
+        if quoted:
+            j = line.find('"', i)
+            if j < 0:
+                return True
+            if line.startswith('""', j):
+                i = j + 2
+                continue
+            quoted, i, at_start = False, j + 1, False
+            continue
+        if at_start and line.startswith('"', i):
+            quoted, i = True, i + 1
+            continue
+        j = line.find(d, i)
+        if j < 0:
+            return False
+        i, at_start = j + 1, True
+    return quoted
+
+
+def _swallowed(lines: list[str], d: str, width: int) -> bool:
+    """A stray quote: the first line and at least one other are complete rows on their own."""
+    if len(lines) < 2 or width < 2:
+        return False
+    if len(split_line(lines[0], d)) != width:
+        return False
+    return any(len(split_line(ln, d)) == width for ln in lines[1:])
+
+
+@dataclass
+class _Stray:
+    """A stray quote: the row it is in, its column, and how many following lines it swallowed."""
+
+    row: int
+    column: int | None
+    swallowed: int
+    open: bool = False
+
+    def ran_on(self, lines: list[str], d: str) -> None:
+        """Lines read after a recovery that the quote's cell would still have swallowed, up to the
+        line where a CSV reader would have closed it (simulated quote by quote)."""
+        for ln in lines:
+            if not self.open:
+                return
+            self.swallowed += 1
+            self.open = quoted_after(ln.rstrip("\r\n"), d, True)
+
+    def note(self) -> str:
+        where = f" in column {self.column + 1}" if self.column is not None else ""
+        n, row = self.swallowed, self.row
+        return (f"row {row:,}: an unbalanced quote (\"){where} had swallowed the next {n:,} line(s) into one cell "
+                f"(rows {row + 1:,}–{row + n:,}); read them as the rows they are, the quote kept as a character")
+
+
+def _recover(lines: list[str], d: str, first_line: int, rows: list, starts: list) -> _Stray:
+    row = len(rows) + 1
+    cells = split_line(lines[0], d)
+    column = next((k for k, v in enumerate(cells) if '"' in v), None)
+    for k, ln in enumerate(lines):
+        rows.append(split_line(ln, d))
+        starts.append(first_line + k)
+    return _Stray(row, column, len(lines) - 1)
+
+
+# ---- what the encoding did ----------------------------------------------------------------------
+def encoding_notes(cells: CsvCells) -> list[str]:
+    """Notes on NUL bytes and on rows read in another encoding than the file's, with their rows."""
+    facts, head = cells.facts, cells.head
+    to_row = _line_to_row(cells)
+    notes = []
+    if facts.nul_bytes:
+        notes.append(f"removed {facts.nul_bytes:,} NUL byte(s) ({_rows_text(to_row(facts.nul_lines), None)})")
+    if head.codec == "cp1252":
+        notes.append("the file is not UTF-8: read as Windows-1252")
+        if facts.other_count:
+            notes.append(f"{facts.other_count:,} row(s) are valid UTF-8 and were read as UTF-8: "
+                         + _rows_text(to_row(facts.other_lines), facts.other_count))
+    elif facts.other_count:
+        if not facts.main_seen and head.codec == "utf-8":
+            head.label = "Windows-1252"
+            first = int(to_row([facts.first_other])[0])
+            notes.append(f"the file is not UTF-8 (from row {first:,} on): read as Windows-1252")
+        else:
+            notes.append(f"{facts.other_count:,} row(s) are not valid UTF-8 and were read as Windows-1252: "
+                         + _rows_text(to_row(facts.other_lines), facts.other_count))
+    if facts.latin1_count:
+        notes.append(f"{facts.latin1_count:,} row(s) hold bytes that Windows-1252 does not define and were read as "
+                     "Latin-1: " + _rows_text(to_row(facts.latin1_lines), facts.latin1_count))
+    return notes
+
+
+def _line_to_row(cells: CsvCells):
+    starts = getattr(cells, "starts", None)
+
+    def convert(lines) -> np.ndarray:
+        idx = np.asarray(lines, dtype=np.int64)
+        if starts is None:
+            return idx + 1
+        return np.searchsorted(starts, idx, side="right").astype(np.int64)
+    return convert
+
+
+def _rows_text(rows: np.ndarray, total: int | None) -> str:
+    rows = np.unique(rows)
+    shown = ", ".join(f"{int(r):,}" for r in rows[:SHOWN_ROWS])
+    more = (total or len(rows)) - min(len(rows), SHOWN_ROWS)
+    return ("row " if len(rows) == 1 else "rows ") + shown + (f" and {more:,} more" if more > 0 else "")
