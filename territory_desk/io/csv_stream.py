@@ -37,7 +37,7 @@ from .table_limits import LimitExceeded, ReadLimits, format_size
 CHUNK = 1 << 20
 KEEP_INDICES = 100_000  # line indices remembered per kind (counts are exact beyond)
 _BARE_CR = re.compile(rb"\r(?!\n)")
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 class NeedExactReader(Exception):
@@ -207,7 +207,7 @@ class TextStream(io.RawIOBase):
             return piece
         facts = self.facts
         if self.head.codec == "cp1252":
-            if not _UTF8_SEQUENCE.search(piece):
+            if not UTF8_SEQUENCE.search(piece):
                 try:
                     out = piece.decode("cp1252").encode("utf-8")
                     facts.main_seen = True

@@ -5,30 +5,27 @@ Windows-1252), Excel's ``sep=;`` first line, the delimiter, and whether the head
 many columns. ``read_csv_cells`` then reads the rows through a TextStream (csv_stream.py):
 
 * the fast path is pandas' C parser over the stream (a million rows in a few seconds);
-* the exact path is the csv module, line by line, used when the fast path cannot decide: ragged
-  rows, a possible stray quote, or a quoted cell that may be longer than a row may be.
+* the exact path (csv_exact.py) is the csv module, line by line, used when the fast path cannot
+  decide: ragged rows, blank lines before the header, a possible stray quote (a multi-line cell
+  whose lines look like rows), or a quoted cell that may be longer than a row may be.
 
-A stray quote (an opening ``"`` that is never closed) makes every CSV reader swallow the following
-lines into one cell. The exact path recognises it: a cell spanning lines of which the first and at
-least one other are, on their own, complete rows of the header's width. Those lines are read as
-the rows they are, the quote is kept as a character, and the report says which rows it had
-swallowed. Cells are never converted: everything is text.
+Then the notes on what the stream did to the encoding and to NUL bytes are tied to row numbers.
+Cells are never converted: everything is text.
 """
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import io
 import re
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..domain.errors import InputError
-from .csv_stream import _UTF8_SEQUENCE, Head, NeedExactReader, StreamFacts, TextStream
+from .csv_exact import read_exact
+from .csv_stream import UTF8_SEQUENCE, Head, NeedExactReader, StreamFacts, TextStream
 from .table_limits import LimitExceeded, ReadLimits, format_size
 
 DELIMITERS = (",", ";", "\t")
@@ -37,7 +34,6 @@ SAMPLE_BYTES = 1 << 20
 SNIFF_CHARS = 65_536
 SHOWN_ROWS = 20
 _SEP_LINE = re.compile(r'\s*"?sep=(.)"?[,;\t|]*\s*', re.IGNORECASE)
-_FIELD_LIMIT_LOCK = threading.Lock()
 
 
 @dataclass
@@ -49,6 +45,7 @@ class CsvCells:
     facts: StreamFacts
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    starts: np.ndarray | None = None  # first physical line of every record, when cells span lines
 
 
 # ---- the head -----------------------------------------------------------------------------------
@@ -98,7 +95,7 @@ def _encoding(raw: bytes, whole: bool) -> Head:
         return Head("utf-8", "UTF-8")
     except UnicodeDecodeError:
         pass
-    if not _UTF8_SEQUENCE.search(sample):
+    if not UTF8_SEQUENCE.search(sample):
         return Head("cp1252", "Windows-1252")
     valid = invalid = 0  # some lines are UTF-8, others not: the file is what most of them are
     for line in sample.split(b"\n"):
@@ -164,7 +161,9 @@ def read_csv_cells(path: str, limits: ReadLimits, nrows: int | None = None) -> C
     except (NeedExactReader, pd.errors.ParserError, ValueError, OverflowError, csv.Error):
         pass  # ragged rows, a possible stray quote, a long quoted cell: the exact reader decides
     if cells is None:
-        cells = _exact(path, head, limits, wanted, nrows)
+        exact = read_exact(path, head, limits, wanted)
+        cells = CsvCells(exact.header, exact.records, np.arange(1, len(exact.records) + 1, dtype=np.int64), head,
+                         exact.facts, exact.bad_rows, exact.notes, exact.starts)
     _check_rows(path, cells, limits, wanted, nrows)
     cells.notes[:0] = head.notes
     cells.notes += encoding_notes(cells)
@@ -192,10 +191,7 @@ def _fast(path: str, head: Head, limits: ReadLimits, wanted: int, nrows: int | N
     if facts.multiline or facts.longest_line > limits.field:
         starts = _check_cells(path, records, head, limits, facts)
     index = _header_index(path, records)
-    numbers = np.arange(1, len(records) + 1, dtype=np.int64)
-    out = CsvCells(index, records, numbers, head, facts)
-    out.starts = starts  # type: ignore[attr-defined]
-    return out
+    return CsvCells(index, records, np.arange(1, len(records) + 1, dtype=np.int64), head, facts, starts=starts)
 
 
 def _check_cells(path: str, records: np.ndarray, head: Head, limits: ReadLimits, facts: StreamFacts):
@@ -231,194 +227,6 @@ def _header_index(path: str, records: np.ndarray) -> int:
     return start
 
 
-# ---- the exact path -----------------------------------------------------------------------------
-class _Lines:
-    """The stream's text lines, remembering those of the record being read (bounded by the line limit)."""
-
-    def __init__(self, stream: TextStream, limit: int):
-        self.it = iter(stream.text_lines())
-        self.count = 0
-        self.buf: list[str] = []
-        self.size = 0
-        self.limit = limit
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.it)
-        self.count += 1
-        self.buf.append(line)
-        self.size += len(line)
-        if self.size > self.limit:
-            raise _RowTooLong()
-        return line
-
-    def take(self) -> list[str]:
-        out, self.buf, self.size = self.buf, [], 0
-        return out
-
-
-class _RowTooLong(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _field_limit(limit: int):
-    with _FIELD_LIMIT_LOCK:
-        old = csv.field_size_limit()
-        csv.field_size_limit(min(limit, 2 ** 31 - 1))
-        try:
-            yield
-        finally:
-            csv.field_size_limit(old)
-
-
-def _exact(path: str, head: Head, limits: ReadLimits, wanted: int, nrows: int | None) -> CsvCells:
-    stream = TextStream(path, head, limits)
-    stream.exact = True
-    lines = _Lines(stream, limits.line)
-    d = head.delimiter
-    rows: list[list[str]] = []
-    starts: list[int] = []
-    width = 0
-    strays: list[_Stray] = []
-    with _field_limit(limits.field):
-        reader = csv.reader(lines, delimiter=d, strict=False)
-        while len(rows) < wanted:
-            first_line = lines.count
-            try:
-                r = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, _RowTooLong) as exc:
-                buf = lines.take()
-                if width and _swallowed(buf, d, width):
-                    strays.append(_recover(buf, d, first_line, rows, starts))
-                    strays[-1].open = True  # the cell ran on past the limit: it swallowed more
-                    reader = csv.reader(lines, delimiter=d, strict=False)
-                    continue
-                row = len(rows) + 1
-                if isinstance(exc, _RowTooLong):
-                    raise LimitExceeded(path, f"row {row:,} (from line {first_line + head.line_offset:,}) is longer "
-                                              f"than {format_size(limits.line)}", "line", limits.line) from None
-                if "field larger" in str(exc):
-                    raise LimitExceeded(path, f"row {row:,} (from line {first_line + head.line_offset:,}) has a cell "
-                                              f"longer than {format_size(limits.field)}", "field",
-                                        limits.field) from None
-                raise InputError(f"{path}: cannot split row {row:,} into cells ({exc})") from None
-            buf = lines.take()
-            if strays and strays[-1].open:
-                strays[-1].ran_on(buf, d)
-            if len(r) > limits.columns:
-                raise LimitExceeded(path, f"row {len(rows) + 1:,} has {len(r):,} cells", "columns", limits.columns,
-                                    len(r))
-            if not width and any(v.strip() for v in r):
-                width = len(r)
-            elif width and len(buf) > 1 and _swallowed(buf, d, width):
-                strays.append(_recover(buf, d, first_line, rows, starts))
-                continue
-            rows.append(r)
-            starts.append(first_line)
-    notes = [st.note() for st in strays]
-    if not width:
-        raise InputError(f"{path} is empty")
-    header = next(k for k, r in enumerate(rows) if any(v.strip() for v in r))
-    records, bad = _rectangle(rows, header, width)
-    out = CsvCells(header, records, np.arange(1, len(records) + 1, dtype=np.int64), head, stream.facts, bad, notes)
-    out.starts = np.asarray(starts, dtype=np.int64)  # type: ignore[attr-defined]
-    return out
-
-
-def _rectangle(rows: list[list[str]], header: int, width: int) -> tuple[np.ndarray, list[tuple[int, str]]]:
-    """Rows padded or cut to the header's width; rows with extra non-blank cells become bad rows."""
-    bad: list[tuple[int, str]] = []
-    records = np.empty((len(rows), width), dtype=object)
-    records[:] = ""
-    for k, r in enumerate(rows):
-        if len(r) > width and k > header and any(v.strip() for v in r[width:]):
-            bad.append((k + 1, f"has {len(r)} cells but the header has {width}"))
-            continue
-        n = min(len(r), width)
-        records[k, :n] = r[:n]
-    return records, bad
-
-
-def split_line(line: str, d: str) -> list[str]:
-    """One physical line on its own; with an odd number of quotes, every quote is a character."""
-    text = line.rstrip("\r\n")
-    quoting = csv.QUOTE_NONE if text.count('"') % 2 else csv.QUOTE_MINIMAL
-    return next(csv.reader([text], delimiter=d, quoting=quoting, strict=False), [])
-
-
-def quoted_after(line: str, d: str, quoted: bool) -> bool:
-    """Whether a CSV reader is inside a quoted cell at the end of ``line`` (starting inside one or
-    not): a quote opens a cell only at its start, ``""`` is a quote inside it, any other quote ends it."""
-    i, n, at_start = 0, len(line), not quoted
-    while i < n:
-        if quoted:
-            j = line.find('"', i)
-            if j < 0:
-                return True
-            if line.startswith('""', j):
-                i = j + 2
-                continue
-            quoted, i, at_start = False, j + 1, False
-            continue
-        if at_start and line.startswith('"', i):
-            quoted, i = True, i + 1
-            continue
-        j = line.find(d, i)
-        if j < 0:
-            return False
-        i, at_start = j + 1, True
-    return quoted
-
-
-def _swallowed(lines: list[str], d: str, width: int) -> bool:
-    """A stray quote: the first line and at least one other are complete rows on their own."""
-    if len(lines) < 2 or width < 2:
-        return False
-    if len(split_line(lines[0], d)) != width:
-        return False
-    return any(len(split_line(ln, d)) == width for ln in lines[1:])
-
-
-@dataclass
-class _Stray:
-    """A stray quote: the row it is in, its column, and how many following lines it swallowed."""
-
-    row: int
-    column: int | None
-    swallowed: int
-    open: bool = False
-
-    def ran_on(self, lines: list[str], d: str) -> None:
-        """Lines read after a recovery that the quote's cell would still have swallowed, up to the
-        line where a CSV reader would have closed it (simulated quote by quote)."""
-        for ln in lines:
-            if not self.open:
-                return
-            self.swallowed += 1
-            self.open = quoted_after(ln.rstrip("\r\n"), d, True)
-
-    def note(self) -> str:
-        where = f" in column {self.column + 1}" if self.column is not None else ""
-        n, row = self.swallowed, self.row
-        return (f"row {row:,}: an unbalanced quote (\"){where} had swallowed the next {n:,} line(s) into one cell "
-                f"(rows {row + 1:,}–{row + n:,}); read them as the rows they are, the quote kept as a character")
-
-
-def _recover(lines: list[str], d: str, first_line: int, rows: list, starts: list) -> _Stray:
-    row = len(rows) + 1
-    cells = split_line(lines[0], d)
-    column = next((k for k, v in enumerate(cells) if '"' in v), None)
-    for k, ln in enumerate(lines):
-        rows.append(split_line(ln, d))
-        starts.append(first_line + k)
-    return _Stray(row, column, len(lines) - 1)
-
-
 # ---- what the encoding did ----------------------------------------------------------------------
 def encoding_notes(cells: CsvCells) -> list[str]:
     """Notes on NUL bytes and on rows read in another encoding than the file's, with their rows."""
@@ -447,7 +255,7 @@ def encoding_notes(cells: CsvCells) -> list[str]:
 
 
 def _line_to_row(cells: CsvCells):
-    starts = getattr(cells, "starts", None)
+    starts = cells.starts
 
     def convert(lines) -> np.ndarray:
         idx = np.asarray(lines, dtype=np.int64)

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..domain.errors import InputError
 from .csv_table import DELIMITER_NAMES, read_csv_cells, sniff_delimiter  # noqa: F401 (sniff_delimiter: API)
 from .table_format import XLSX, check_readable_file, detect_format
 from .table_limits import DEFAULT_LIMITS, ReadLimits

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ..io.table_limits import DEFAULT_LIMITS, WHAT, LimitExceeded, ReadLimits, format_limit
+from ..io.table_limits import DEFAULT_LIMITS, SIZE_KEYS, WHAT, LimitExceeded, ReadLimits, format_size
 
 
 class Declined(Exception):
@@ -36,10 +36,11 @@ def ask_raise(widget: QWidget | None, exc: LimitExceeded) -> bool:
     box = QMessageBox(QMessageBox.Icon.Warning, "File beyond a reading limit", str(exc),
                       QMessageBox.StandardButton.NoButton, widget)
     box.setObjectName("limitBox")
+    raised = format_size(exc.suggested) if exc.key in SIZE_KEYS else f"{exc.suggested:,}"
     box.setInformativeText(f"Files from clients are read within limits so that a damaged or hostile file cannot "
-                           f"hang the editor. Read this one with the {WHAT[exc.key]} limit raised to "
-                           f"{format_limit(exc.key, exc.suggested)} for this session?")
-    yes = box.addButton(f"Read with {format_limit(exc.key, exc.suggested)}", QMessageBox.ButtonRole.AcceptRole)
+                           f"hang the editor. Read this one with the {WHAT[exc.key]} limit raised to {raised} "
+                           "for this session?")
+    yes = box.addButton(f"Read with {raised}", QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     chosen = box.clickedButton() is yes

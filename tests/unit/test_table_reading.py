@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from territory_desk.domain.errors import InputError
-from territory_desk.io.csv_table import quoted_after
+from territory_desk.io.csv_exact import quoted_after
 from territory_desk.io.table_limits import LimitExceeded, ReadLimits, parse_limits
 from territory_desk.io.tables import list_sheets, read_table
 from territory_desk.io.xml_guard import UnsafeXml, prolog_problem
