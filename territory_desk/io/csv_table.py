@@ -165,6 +165,8 @@ def read_csv_cells(path: str, limits: ReadLimits, nrows: int | None = None) -> C
         cells = CsvCells(exact.header, exact.records, np.arange(1, len(exact.records) + 1, dtype=np.int64), head,
                          exact.facts, exact.bad_rows, exact.notes, exact.starts)
     _check_rows(path, cells, limits, wanted, nrows)
+    if cells.facts.multiline or cells.facts.longest_line > limits.field // 4:
+        check_field_bytes(path, cells.records, limits)
     cells.notes[:0] = head.notes
     cells.notes += encoding_notes(cells)
     return cells
@@ -187,35 +189,39 @@ def _fast(path: str, head: Head, limits: ReadLimits, wanted: int, nrows: int | N
     del frame
     records[pd.isna(records)] = ""  # short rows are padded with NaN
     facts = stream.facts
-    starts = None
-    if facts.multiline or facts.longest_line > limits.field:
-        starts = _check_cells(path, records, head, limits, facts)
+    starts = _multiline_rows(records, head) if facts.multiline else None
     index = _header_index(path, records)
     return CsvCells(index, records, np.arange(1, len(records) + 1, dtype=np.int64), head, facts, starts=starts)
 
 
-def _check_cells(path: str, records: np.ndarray, head: Head, limits: ReadLimits, facts: StreamFacts):
-    """Multi-line and long cells: the field limit, and a stray quote's pattern (which hands the file
-    to the exact reader). Returns the first line index of every record when cells span lines."""
+def _multiline_rows(records: np.ndarray, head: Head) -> np.ndarray | None:
+    """The first line index of every record when cells span lines (None when none does). A
+    multi-line cell whose lines hold a row's worth of delimiters may be a stray quote's work: that
+    hands the file to the exact reader."""
     extra = np.zeros(len(records), dtype=np.int64)
     width = records.shape[1] if records.ndim == 2 else 0
     for k in range(width):
         col = records[:, k]
-        if facts.longest_line > limits.field or facts.multiline:
-            for i in np.flatnonzero([len(v) > limits.field // 4 for v in col]):
-                size = len(col[i].encode("utf-8"))
-                if size > limits.field:
-                    raise LimitExceeded(path, f"row {i + 1:,} has a cell of {format_size(size)}", "field",
-                                        limits.field, size)
-        if facts.multiline:
-            for i in np.flatnonzero(["\n" in v for v in col]):
-                v = col[i]
-                extra[i] += v.count("\n")
-                if any(line.count(head.delimiter) >= width - 1 for line in v.split("\n")[1:]) and width > 1:
-                    raise NeedExactReader()
+        for i in np.flatnonzero(["\n" in v for v in col]):
+            v = col[i]
+            extra[i] += v.count("\n")
+            if width > 1 and any(line.count(head.delimiter) >= width - 1 for line in v.split("\n")[1:]):
+                raise NeedExactReader()
     if not extra.any():
         return None
     return np.arange(len(records), dtype=np.int64) + np.concatenate(([0], np.cumsum(extra)[:-1]))
+
+
+def check_field_bytes(path: str, records: np.ndarray, limits: ReadLimits) -> None:
+    """The field limit in bytes (only cells of more than a quarter of it can break it)."""
+    quarter = limits.field // 4
+    for k in range(records.shape[1] if records.ndim == 2 else 0):
+        col = records[:, k]
+        for i in np.flatnonzero([len(v) > quarter for v in col]):
+            size = len(col[i].encode("utf-8"))
+            if size > limits.field:
+                raise LimitExceeded(path, f"row {i + 1:,} has a cell of {format_size(size)}", "field",
+                                    limits.field, size)
 
 
 def _header_index(path: str, records: np.ndarray) -> int:

@@ -58,6 +58,15 @@ def test_a_stray_quote_beyond_the_line_limit_is_recovered_and_counted(tmp_path):
     assert "swallowed the next 19,997 line(s) into one cell (rows 6–20,002)" in " ".join(t.notes)
 
 
+def test_a_stray_quote_whose_cell_outgrows_the_field_limit_is_still_undone(tmp_path):
+    lines = rows(5_000)
+    lines[1] = lines[1].replace("Company 1", '"Company 1')  # swallows ~150 KB: beyond the field limit
+    t = read_table(write(tmp_path, "a.csv", "\n".join([HEADER, *lines]) + "\n"),
+                   limits=ReadLimits(field=32 << 10, line=1 << 20))
+    assert len(t) == 5_000 and t.frame["Billing City"].tolist()[-1] == "City 4999"
+    assert "swallowed the next 4,998 line(s)" in " ".join(t.notes)
+
+
 @pytest.mark.parametrize("content,expected", [
     ('id,street,city\n1,"12 Main St\nSuite 4",Boston\n2,"1 Elm",NYC\n', [["1", "12 Main St\nSuite 4", "Boston"],
                                                                        ["2", "1 Elm", "NYC"]]),
