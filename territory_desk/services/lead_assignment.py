@@ -27,6 +27,7 @@ from ..io.tables import RawTable, read_table
 OUTPUT_COLUMNS = ("territory_id", "territory", "rep_id", "rep", "rule")
 EXPLAIN_COLUMN = "explain"
 SHOWN_UNMATCHED = 20
+RULES_FILE_LIMIT = 16 << 20
 
 
 @dataclass
@@ -70,8 +71,12 @@ class AssignReport:
 
 # ---- rules files ----------------------------------------------------------------------------------
 def read_rules_file(path: str) -> list[dict]:
-    """A rules file: a JSON list of rules, or an object with a "lead_rules" list."""
+    """A rules file: a JSON list of rules, or an object with a "lead_rules" list (at most 16 MiB:
+    a rule list is a few kilobytes; anything bigger is no rules file)."""
     try:
+        if os.path.getsize(path) > RULES_FILE_LIMIT:
+            raise InputError(f"{path} is {os.path.getsize(path) / (1 << 20):,.0f} MiB: too big for a rules file "
+                             "(at most 16 MiB)")
         with open(path, encoding="utf-8-sig") as f:
             data = json.load(f)
     except FileNotFoundError:
@@ -80,6 +85,8 @@ def read_rules_file(path: str) -> list[dict]:
         raise InputError(f"{path} is not a UTF-8 text file") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{path}: the JSON is nested too deeply for a rule list") from None
     if isinstance(data, dict) and "lead_rules" in data:
         data = data["lead_rules"]
     if not isinstance(data, list):

@@ -131,6 +131,18 @@ def test_assign_takes_the_limits_too(project, tmp_path, capsys):
     assert rc == 0 and "5 lead(s) read" in out
 
 
+def test_hostile_rules_files(project, tmp_path, capsys):
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Lead,Company\nl1,c1\n")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    big = tmp_path / "big.json"
+    big.write_bytes(b"[" + b" " * (17 << 20) + b"]")
+    for rules, match in ((deep, "nested too deeply"), (big, "too big for a rules file")):
+        refused(capsys, project, "assign", project, leads, "-o", tmp_path / "out.csv", "--rules", rules, match=match)
+        refused(capsys, project, "rules", project, "--set", rules, match=match)
+
+
 # ---- XML that would expand or fetch ---------------------------------------------------------------
 
 
