@@ -280,3 +280,31 @@ def test_a_zip_bomb_workbook_is_refused_by_its_unzipped_size(tmp_path):
     with pytest.raises(LimitExceeded, match=r"unzips to 3.0 MiB \(the unzipped-size limit is 1 MiB"):
         read_table(str(big), limits=ReadLimits(unzipped=1 << 20))
     assert len(read_table(str(big))) == 1
+
+
+def test_workbook_limits_and_a_forged_dimension(tmp_path):
+    from openpyxl import Workbook
+
+    path = tmp_path / "crm.xlsx"
+    wb = Workbook()
+    wb.active.append(HEADER.split(","))
+    for row in rows(12):
+        wb.active.append(row.split(","))
+    wb.active.append(["A99", "Long", "x" * 30_000, 1])  # Excel's cells hold at most 32,767 characters
+    wb.save(path)
+    forged = tmp_path / "forged.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(forged, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:D14"/>', b'<dimension ref="A1:XFD1048576"/>')
+                assert b"XFD1048576" in data
+            zout.writestr(info, data)
+    t = read_table(str(forged))  # rows as wide as their cells, not 16,384 columns by a million rows
+    assert t.columns == HEADER.split(",") and len(t) == 13 and t.rows.tolist()[-1] == 14
+    with pytest.raises(LimitExceeded, match="sheet 'Sheet' has more than 10 rows"):
+        read_table(str(path), limits=ReadLimits(rows=10))
+    with pytest.raises(LimitExceeded, match="sheet 'Sheet', row 14 has a cell of 29 KiB"):
+        read_table(str(path), limits=ReadLimits(field=16 << 10))
+    with pytest.raises(LimitExceeded, match="row 1 has 4 cells"):
+        read_table(str(path), limits=ReadLimits(columns=3))
