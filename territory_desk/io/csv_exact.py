@@ -86,7 +86,7 @@ def read_exact(path: str, head: Head, limits: ReadLimits, wanted: int) -> ExactC
     d = head.delimiter
     rows: list[list[str]] = []
     starts: list[int] = []
-    width = 0
+    width, header_cells = 0, []
     strays: list[_Stray] = []
     with _field_limit(limits.field):
         reader = csv.reader(lines, delimiter=d, strict=False)
@@ -99,7 +99,7 @@ def read_exact(path: str, head: Head, limits: ReadLimits, wanted: int) -> ExactC
             except (csv.Error, _RowTooLong) as exc:
                 buf = lines.take()
                 if width and _swallowed(buf, d, width):
-                    strays.append(_recover(buf, d, first_line, rows, starts))
+                    strays.append(_recover(buf, d, first_line, rows, starts, header_cells))
                     strays[-1].open = True  # the cell ran on past the limit: it swallowed more
                     reader = csv.reader(lines, delimiter=d, strict=False)
                     continue
@@ -119,9 +119,9 @@ def read_exact(path: str, head: Head, limits: ReadLimits, wanted: int) -> ExactC
                 raise LimitExceeded(path, f"row {len(rows) + 1:,} has {len(r):,} cells", "columns", limits.columns,
                                     len(r))
             if not width and any(v.strip() for v in r):
-                width = len(r)
+                width, header_cells = len(r), r
             elif width and len(buf) > 1 and _swallowed(buf, d, width):
-                strays.append(_recover(buf, d, first_line, rows, starts))
+                strays.append(_recover(buf, d, first_line, rows, starts, header_cells))
                 continue
             rows.append(r)
             starts.append(first_line)
@@ -192,7 +192,7 @@ class _Stray:
     """A stray quote: the row it is in, its column, and how many following lines it swallowed."""
 
     row: int
-    column: int | None
+    column: str  # "column 2 ('Account Name')", or ""
     swallowed: int
     open: bool = False
 
@@ -206,16 +206,18 @@ class _Stray:
             self.open = quoted_after(ln.rstrip("\r\n"), d, True)
 
     def note(self) -> str:
-        where = f" in column {self.column + 1}" if self.column is not None else ""
+        where = f" in {self.column}" if self.column else ""
         n, row = self.swallowed, self.row
         return (f"row {row:,}: an unbalanced quote (\"){where} had swallowed the next {n:,} line(s) into one cell "
                 f"(rows {row + 1:,}–{row + n:,}); read them as the rows they are, the quote kept as a character")
 
 
-def _recover(lines: list[str], d: str, first_line: int, rows: list, starts: list) -> _Stray:
+def _recover(lines: list[str], d: str, first_line: int, rows: list, starts: list, header: list[str]) -> _Stray:
     row = len(rows) + 1
     cells = split_line(lines[0], d)
-    column = next((k for k, v in enumerate(cells) if '"' in v), None)
+    k = next((k for k, v in enumerate(cells) if '"' in v), None)
+    name = f" ({header[k].strip()!r})" if k is not None and k < len(header) and header[k].strip() else ""
+    column = f"column {k + 1}{name}" if k is not None else ""
     for k, ln in enumerate(lines):
         rows.append(split_line(ln, d))
         starts.append(first_line + k)

@@ -36,7 +36,7 @@ def test_a_stray_quote_no_longer_swallows_the_rows_after_it(tmp_path):
     assert t.frame["Account Name"][5] == '"Company 5'  # the quote kept as a character
     assert t.frame["Billing City"][6] == "City 6"
     note = " ".join(t.notes)
-    assert "row 7: an unbalanced quote" in note and "in column 2" in note
+    assert "row 7: an unbalanced quote (\") in column 2 ('Account Name')" in note
     assert "swallowed the next 34 line(s) into one cell (rows 8–41)" in note
 
 
