@@ -9,7 +9,7 @@ reported (a field with many repeats is refused: it is no id field).
 XML layers (KML, the KML inside a KMZ, GML, GPX, also inside a .zip or a folder) are checked before
 GDAL opens them: one that declares a DTD is refused with one line (xml_guard.py), so no entity is
 expanded and no external entity can pull a local file or a URL into a unit's name, whatever the
-GDAL build does with DTDs.
+GDAL build does with DTDs. GDAL virtual layers (VRT) are refused: they can point at any file.
 """
 from __future__ import annotations
 
@@ -22,11 +22,15 @@ import shapely
 
 from ..domain.errors import InputError
 from ..domain.units import UnitLayer
-from .xml_guard import XML_SUFFIXES, check_xml_file, check_zip_members
+from .xml_guard import check_xml_file, check_zip_members
 
 ID_CANDIDATES = ("unit_id", "id", "geoid", "geoid20", "geoid10", "zcta5ce20", "zcta5ce10", "zip", "zipcode",
                  "postcode", "plz", "fips", "code", "objectid")
 NAME_CANDIDATES = ("name", "namelsad", "name20", "name10", "label", "title")
+# XML that GDAL reads as layers (metadata beside a shapefile, such as .shp.xml, is never parsed by it)
+LAYER_XML = (".kml", ".gml", ".gpx", ".vrt")
+_VIRTUAL = ("it is a GDAL virtual layer, which can read any file on this computer: import the layer's own file instead")
+REFUSED_ROOTS = {"OGRVRTDataSource": _VIRTUAL, "VRTDataset": _VIRTUAL}
 
 
 @dataclass
@@ -99,25 +103,26 @@ def list_unit_fields(path: str, layer: str | None = None) -> list[str]:
 
 
 def check_xml_layers(path: str) -> None:
-    """Refuse XML (a file, the members of a ZIP/KMZ, the XML files of a folder) that declares a DTD."""
+    """Refuse XML layers (a file, the members of a ZIP/KMZ, the layers of a folder) that declare a
+    DTD, and GDAL virtual layers (VRT), which point at other files."""
     import zipfile
 
     if os.path.isdir(path):
         for name in sorted(os.listdir(path)):
-            if name.lower().endswith(XML_SUFFIXES) and os.path.isfile(os.path.join(path, name)):
-                check_xml_file(os.path.join(path, name))
+            if name.lower().endswith(LAYER_XML) and os.path.isfile(os.path.join(path, name)):
+                check_xml_file(os.path.join(path, name), roots=REFUSED_ROOTS)
         return
     with open(path, "rb") as f:
         head = f.read(4)
     if head.startswith(b"PK"):
         try:
             with zipfile.ZipFile(path) as zf:
-                check_zip_members(zf, path)
+                check_zip_members(zf, path, LAYER_XML, REFUSED_ROOTS)
         except zipfile.BadZipFile:
             return  # not a ZIP after all: GDAL says what it is
-    elif path.lower().endswith(XML_SUFFIXES) or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or \
+    elif path.lower().endswith(LAYER_XML) or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or \
             head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        check_xml_file(path)
+        check_xml_file(path, roots=REFUSED_ROOTS)
 
 
 def _candidate_layers(path: str, layers: list[tuple[str, str]], layer: str | None) -> list[str]:

@@ -18,16 +18,18 @@ from typing import BinaryIO
 from ..domain.errors import InputError
 
 PROLOG_LIMIT = 1 << 20  # a prolog (declaration, comments, processing instructions) longer than this is refused
-XML_SUFFIXES = (".xml", ".rels", ".kml", ".gml", ".gpx", ".xsd", ".vrt")
+XML_SUFFIXES = (".xml", ".rels", ".vml")  # the XML parts of an Office Open XML package
 _WS = re.compile(r"\s*")
+_ROOT = re.compile(r"<([A-Za-z_][\w.-]*)")
 
 
 class UnsafeXml(InputError):
     """The XML declares a DTD (entities) or has an unreasonably long prolog."""
 
 
-def prolog_problem(read, limit: int = PROLOG_LIMIT) -> str:
-    """'' when the XML read by ``read(n) -> bytes`` starts its root element without a DTD, else why not."""
+def prolog_problem(read, limit: int = PROLOG_LIMIT, roots: dict[str, str] | None = None) -> str:
+    """'' when the XML read by ``read(n) -> bytes`` starts its root element without a DTD, else why
+    not. ``roots`` maps root element names that are refused too to the reason."""
     data = read(8192)
     text, more = _decode(data), bool(data)
     pos = 0
@@ -41,8 +43,9 @@ def prolog_problem(read, limit: int = PROLOG_LIMIT) -> str:
             end = text.find("?>", pos + 2) + 2 if "?>" in text[pos + 2:] else -1
         elif rest.startswith("<!--"):
             end = text.find("-->", pos + 4) + 3 if "-->" in text[pos + 4:] else -1
-        elif len(rest) >= 9 or not more:
-            return ""  # the root element (or no XML at all: the real parser says so)
+        elif len(rest) >= 9 or not more:  # the root element (or no XML at all: the real parser says so)
+            root = _ROOT.match(text, pos)
+            return (roots or {}).get(root.group(1), "") if root else ""
         if end >= 0:
             pos = end
             continue
@@ -56,24 +59,21 @@ def prolog_problem(read, limit: int = PROLOG_LIMIT) -> str:
         text = _decode(data)
 
 
-def check_xml_bytes(read, where: str) -> None:
-    why = prolog_problem(read)
-    if why:
-        raise UnsafeXml(f"{where}: refused: {why}")
-
-
-def check_xml_file(path: str, where: str | None = None) -> None:
+def check_xml_file(path: str, where: str | None = None, roots: dict[str, str] | None = None) -> None:
     with open(path, "rb") as f:
-        check_xml_bytes(f.read, where or path)
+        why = prolog_problem(f.read, roots=roots)
+    if why:
+        raise UnsafeXml(f"{where or path}: refused: {why}")
 
 
-def check_zip_members(zf: zipfile.ZipFile, where: str, suffixes: tuple[str, ...] = XML_SUFFIXES) -> None:
+def check_zip_members(zf: zipfile.ZipFile, where: str, suffixes: tuple[str, ...] = XML_SUFFIXES,
+                      roots: dict[str, str] | None = None) -> None:
     """Check the prolog of every XML member of an archive (an XLSX package, a KMZ, a zipped layer)."""
     for info in zf.infolist():
         if info.is_dir() or not info.filename.lower().endswith(suffixes):
             continue
         with zf.open(info) as member:
-            why = prolog_problem(_Reader(member).read)
+            why = prolog_problem(_Reader(member).read, roots=roots)
         if why:
             raise UnsafeXml(f"{where}: refused: {info.filename} {why.removeprefix('it ')}")
 

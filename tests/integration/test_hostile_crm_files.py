@@ -271,3 +271,33 @@ def test_nul_bytes_utf16_without_bom_empty_and_header_only(project, tmp_path, ca
     src.write_text(HEADER + "\n")
     refused(capsys, project, "import-accounts", project, src, match="no data rows (only a header)")
     assert os.path.getsize(project) > 0
+
+
+def test_a_virtual_layer_is_refused_and_shapefile_metadata_is_no_layer(project, tmp_path, capsys):
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    passwd = tmp_path / "passwd.csv"
+    passwd.write_text("name,WKT\nroot,\"POLYGON((-98.8 38,-98.6 38,-98.6 38.2,-98.8 38))\"\n")
+    vrt = tmp_path / "units.vrt"
+    vrt.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="u"><SrcDataSource>{passwd}</SrcDataSource>'
+                   '<GeometryField encoding="WKT" field="WKT"/></OGRVRTLayer></OGRVRTDataSource>')
+    refused(capsys, project, "import-units", project, vrt, match="refused: it is a GDAL virtual layer")
+    zipped = tmp_path / "units.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.write(vrt, "units.vrt")
+    refused(capsys, project, "import-units", project, zipped, match="units.vrt is a GDAL virtual layer")
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    frame = gpd.GeoDataFrame({"unit_id": ["N1"]}, geometry=[shapely.box(-98.8, 38, -98.6, 38.2)], crs="EPSG:4326")
+    pyogrio.write_dataframe(frame, folder / "extra.shp")
+    (folder / "extra.shp.xml").write_text('<?xml version="1.0"?>\n<!DOCTYPE metadata SYSTEM '
+                                          '"http://www.esri.com/metadata/esriprof80.dtd">\n<metadata/>')
+    shp_zip = tmp_path / "extra.zip"
+    with zipfile.ZipFile(shp_zip, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f.name)
+    rc, out, err = run(capsys, "import-units", project, shp_zip)
+    assert rc == 0 and "N1" in load_project(str(project)).units.ids, err
