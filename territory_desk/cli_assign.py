@@ -1,6 +1,7 @@
 """CLI commands of lead routing (issue 7, part 4): `assign` and `rules`. Registered by territory_desk.cli.
 
     territory-desk assign PROJECT.gpkg LEADS.csv -o ASSIGNED.csv [--explain] [--rules RULES.json] [--sheet S]
+                          [--limits rows=N,columns=N,field=SIZE,line=SIZE,unzipped=SIZE]
     territory-desk rules PROJECT.gpkg [--set RULES.json | --show]
 
 `assign` never changes the project. `rules --set` checks the whole list first and saves the project
@@ -12,6 +13,7 @@ import argparse
 import json
 
 from .cli import add_raw_csv_option
+from .cli_import import add_limits_argument, limits_of
 
 RULES_HELP = ("a JSON list of rules, e.g. [{\"name\": \"By ZIP\", \"type\": \"unit\", \"column\": \"zip\", "
               "\"match\": \"zip\"}, {\"name\": \"Rest\", \"type\": \"fallback\", \"target\": \"queue\", "
@@ -31,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--rules", metavar="RULES.json", help="use these rules instead of the project's; " + RULES_HELP)
     s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
     add_raw_csv_option(s)
+    add_limits_argument(s)
 
     s = sub.add_parser("rules", help="show the project's lead routing rules, or set them from a JSON file")
     s.add_argument("project", metavar="PROJECT.gpkg")
@@ -44,9 +47,11 @@ def _cmd_assign(a) -> int:
     from .persistence.store import load_project
     from .services.lead_assignment import assign_file, read_rules_file
 
+    limits = limits_of(a)
     project = load_project(a.project)
     rules = read_rules_file(a.rules) if a.rules else None
-    report = assign_file(project, a.leads, a.output, rules, explain=a.explain, sheet=a.sheet, raw=a.raw_csv)
+    report = assign_file(project, a.leads, a.output, rules, explain=a.explain, sheet=a.sheet, raw=a.raw_csv,
+                         limits=limits)
     print(report.summary())
     return 0
 

@@ -45,10 +45,24 @@ def register(sub: argparse._SubParsersAction) -> dict:
             "import-units": _cmd_import_units}
 
 
+def add_limits_argument(s: argparse.ArgumentParser) -> None:
+    """--limits: the bounds a table file must stay within (io/table_limits.py)."""
+    from .io.table_limits import LIMITS_HELP
+
+    s.add_argument("--limits", metavar="KEY=VALUE,...", help=LIMITS_HELP)
+
+
+def limits_of(a):
+    from .io.table_limits import parse_limits
+
+    return parse_limits(getattr(a, "limits", None))
+
+
 def _table_args(s: argparse.ArgumentParser, roles: str) -> None:
     s.add_argument("project", metavar="PROJECT.gpkg")
-    s.add_argument("file", metavar="FILE", help="CSV/TSV (UTF-8, UTF-8 with BOM or Windows-1252; comma, semicolon "
-                                                "or tab) or XLSX")
+    s.add_argument("file", metavar="FILE", help="CSV/TSV (UTF-8, UTF-8 with BOM, UTF-16 or Windows-1252, also mixed "
+                                                "line by line; comma, semicolon, tab or Excel's sep= line) or XLSX; "
+                                                "the format is read from the content, not the name")
     s.add_argument("--map", action="append", default=[], metavar="SOURCE=TARGET",
                    help=_MAP_HELP.format(roles=roles))
     s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
@@ -56,6 +70,7 @@ def _table_args(s: argparse.ArgumentParser, roles: str) -> None:
                                                       "method, or rejected with the reason) as CSV")
     s.add_argument("--dry-run", action="store_true", help="check the file and print the report; change nothing")
     add_raw_csv_option(s)
+    add_limits_argument(s)
 
 
 def _finish(report, a) -> int:
@@ -90,14 +105,15 @@ def _table_import(a, kind: str) -> int:
     from .services import imports
 
     overrides = parse_overrides(a.map)
+    limits = limits_of(a)
     if a.dry_run:
         from .persistence.store import load_project
 
         project = load_project(a.project)
         plan = (imports.plan_accounts if kind == "accounts" else imports.plan_reps)
-        return _with_report_on_failure(lambda: plan(project, a.file, overrides, a.sheet).report, a)
+        return _with_report_on_failure(lambda: plan(project, a.file, overrides, a.sheet, limits).report, a)
     fn = imports.import_accounts if kind == "accounts" else imports.import_reps
-    return _with_report_on_failure(lambda: fn(a.project, a.file, overrides, a.sheet), a)
+    return _with_report_on_failure(lambda: fn(a.project, a.file, overrides, a.sheet, limits), a)
 
 
 def _cmd_import_accounts(a) -> int:

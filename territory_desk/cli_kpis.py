@@ -15,6 +15,7 @@ import os
 import sys
 
 from .cli import add_raw_csv_option
+from .cli_import import add_limits_argument
 from .domain.errors import InputError
 
 TARGETS = {  # kept literal so `territory-desk --help` stays light (io.activity_mapping.ROLES)
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
                                                           "or rejected with the reason) as CSV")
         s.add_argument("--dry-run", action="store_true", help="check the file and print the report; change nothing")
         add_raw_csv_option(s)
+        add_limits_argument(s)
         commands[f"import-{kind}"] = (lambda k: (lambda a: _cmd_import(a, k)))(kind)
 
     s = sub.add_parser("kpis", help="sales KPIs per territory or hierarchy level for a period "
@@ -87,18 +89,20 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_import(a, kind: str) -> int:
-    from .cli_import import _with_report_on_failure
+    from .cli_import import _with_report_on_failure, limits_of
     from .io.column_mapping import parse_overrides
     from .services import activity_imports
 
     overrides = parse_overrides(a.map)
+    limits = limits_of(a)
     if a.dry_run:
         from .persistence.store import load_project
 
         project = load_project(a.project)
         return _with_report_on_failure(
-            lambda: activity_imports.plan_activity(project, kind, a.file, overrides, a.sheet).report, a)
-    return _with_report_on_failure(lambda: activity_imports.import_activity(a.project, kind, a.file, overrides, a.sheet), a)
+            lambda: activity_imports.plan_activity(project, kind, a.file, overrides, a.sheet, limits).report, a)
+    return _with_report_on_failure(
+        lambda: activity_imports.import_activity(a.project, kind, a.file, overrides, a.sheet, limits), a)
 
 
 def _options(a, project):

@@ -5,6 +5,11 @@ Any CRS is accepted; a file without CRS whose coordinates look like longitude/la
 EPSG:4326 and the report says so. Invalid geometries are repaired with make_valid and reported;
 features without an area are skipped and reported; missing or repeated ids are made unique and
 reported (a field with many repeats is refused: it is no id field).
+
+XML layers (KML, the KML inside a KMZ, GML, GPX, also inside a .zip or a folder) are checked before
+GDAL opens them: one that declares a DTD is refused with one line (xml_guard.py), so no entity is
+expanded and no external entity can pull a local file or a URL into a unit's name, whatever the
+GDAL build does with DTDs. GDAL virtual layers (VRT) are refused: they can point at any file.
 """
 from __future__ import annotations
 
@@ -17,10 +22,15 @@ import shapely
 
 from ..domain.errors import InputError
 from ..domain.units import UnitLayer
+from .xml_guard import check_xml_file, check_zip_members
 
 ID_CANDIDATES = ("unit_id", "id", "geoid", "geoid20", "geoid10", "zcta5ce20", "zcta5ce10", "zip", "zipcode",
                  "postcode", "plz", "fips", "code", "objectid")
 NAME_CANDIDATES = ("name", "namelsad", "name20", "name10", "label", "title")
+# XML that GDAL reads as layers (metadata beside a shapefile, such as .shp.xml, is never parsed by it)
+LAYER_XML = (".kml", ".gml", ".gpx", ".vrt")
+_VIRTUAL = ("it is a GDAL virtual layer, which can read any file on this computer: import the layer's own file instead")
+REFUSED_ROOTS = {"OGRVRTDataSource": _VIRTUAL, "VRTDataset": _VIRTUAL}
 
 
 @dataclass
@@ -70,6 +80,7 @@ def list_unit_layers(path: str) -> list[tuple[str, str]]:
 
     if not os.path.exists(path):
         raise InputError(f"{path} does not exist")
+    check_xml_layers(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -82,12 +93,36 @@ def list_unit_fields(path: str, layer: str | None = None) -> list[str]:
     """Attribute field names of a layer (for choosing the id field)."""
     import pyogrio
 
+    check_xml_layers(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
     except Exception as exc:
         raise InputError(f"{path}: cannot read the fields ({_first_line(exc)})") from None
+
+
+def check_xml_layers(path: str) -> None:
+    """Refuse XML layers (a file, the members of a ZIP/KMZ, the layers of a folder) that declare a
+    DTD, and GDAL virtual layers (VRT), which point at other files."""
+    import zipfile
+
+    if os.path.isdir(path):
+        for name in sorted(os.listdir(path)):
+            if name.lower().endswith(LAYER_XML) and os.path.isfile(os.path.join(path, name)):
+                check_xml_file(os.path.join(path, name), roots=REFUSED_ROOTS)
+        return
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                check_zip_members(zf, path, LAYER_XML, REFUSED_ROOTS)
+        except zipfile.BadZipFile:
+            return  # not a ZIP after all: GDAL says what it is
+    elif path.lower().endswith(LAYER_XML) or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or \
+            head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        check_xml_file(path, roots=REFUSED_ROOTS)
 
 
 def _candidate_layers(path: str, layers: list[tuple[str, str]], layer: str | None) -> list[str]:

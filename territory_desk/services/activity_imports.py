@@ -14,6 +14,7 @@ from ..domain.project import Project
 from ..io.activity_import import ActivityReport, build_leads, build_opportunities, build_quotas
 from ..io.activity_mapping import KINDS, apply_overrides, auto_map, check_kind, validate
 from ..io.column_mapping import ColumnMapping
+from ..io.table_limits import ReadLimits
 from ..io.tables import RawTable, read_table
 from .imports import ImportFailed, _nothing_imported, _transaction
 
@@ -27,9 +28,10 @@ class ActivityImport:
     report: ActivityReport
 
 
-def preview(path: str, kind: str, sheet: str | None = None, rows: int = 20) -> tuple[RawTable, ColumnMapping]:
+def preview(path: str, kind: str, sheet: str | None = None, rows: int = 20,
+            limits: ReadLimits | None = None) -> tuple[RawTable, ColumnMapping]:
     """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
-    raw = read_table(path, sheet, nrows=max(rows, 200))
+    raw = read_table(path, sheet, nrows=max(rows, 200), limits=limits)
     mapping = auto_map(raw.columns, check_kind(kind))
     raw.frame = raw.frame.iloc[:rows]
     raw.rows = raw.rows[:rows]
@@ -51,11 +53,11 @@ def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict | No
 
 
 def plan_activity(project: Project, kind: str, path: str, mapping: ColumnMapping | dict | None = None,
-                  sheet: str | None = None) -> ActivityImport:
+                  sheet: str | None = None, limits: ReadLimits | None = None) -> ActivityImport:
     """Read, check and build; no side effects. Raises InputError (file unusable) or ImportFailed
     (no row could be imported; carries the report)."""
     check_kind(kind)
-    raw = read_table(path, sheet)
+    raw = read_table(path, sheet, limits=limits)
     m = resolve_mapping(raw, kind, mapping)
     act = project.activity
     if kind == "opportunities":
@@ -74,10 +76,10 @@ def plan_activity(project: Project, kind: str, path: str, mapping: ColumnMapping
 
 
 def import_activity(target: str | Project, kind: str, path: str, mapping: ColumnMapping | dict | None = None,
-                    sheet: str | None = None) -> ActivityReport:
+                    sheet: str | None = None, limits: ReadLimits | None = None) -> ActivityReport:
     """Replace the project's table of ``kind`` with the file's rows (one transaction)."""
     def run(project: Project) -> ActivityReport:
-        plan = plan_activity(project, kind, path, mapping, sheet)
+        plan = plan_activity(project, kind, path, mapping, sheet, limits)
         project.activity = plan.activity
         return plan.report
     return _transaction(target, path, run)

@@ -33,6 +33,7 @@ from ..io.account_import import build_accounts
 from ..io.column_mapping import ColumnMapping, apply_overrides, auto_map, validate
 from ..io.import_report import ADDED, KEPT, ImportReport
 from ..io.rep_import import build_reps
+from ..io.table_limits import ReadLimits
 from ..io.tables import RawTable, read_table
 from ..io.unit_files import read_unit_layer
 
@@ -67,10 +68,10 @@ class UnitImport:
 
 
 # ---- mapping ------------------------------------------------------------------------------------
-def preview(path: str, kind: str = "accounts", sheet: str | None = None, rows: int = 20) -> tuple[RawTable,
-                                                                                                   ColumnMapping]:
+def preview(path: str, kind: str = "accounts", sheet: str | None = None, rows: int = 20,
+            limits: ReadLimits | None = None) -> tuple[RawTable, ColumnMapping]:
     """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
-    raw = read_table(path, sheet, nrows=max(rows, 200))
+    raw = read_table(path, sheet, nrows=max(rows, 200), limits=limits)
     mapping = auto_map(raw.columns, raw.frame, kind)
     raw.frame = raw.frame.iloc[:rows]
     raw.rows = raw.rows[:rows]
@@ -101,8 +102,8 @@ def _nothing_imported(report: ImportReport, what: str) -> ImportFailed:
 
 # ---- plans (no side effects) --------------------------------------------------------------------
 def plan_accounts(project: Project, path: str, mapping: ColumnMapping | dict | None = None,
-                  sheet: str | None = None) -> AccountImport:
-    raw = read_table(path, sheet)
+                  sheet: str | None = None, limits: ReadLimits | None = None) -> AccountImport:
+    raw = read_table(path, sheet, limits=limits)
     m = resolve_mapping(raw, "accounts", mapping)
     accounts, report = build_accounts(raw, m, project.units, project.accounts if len(project.accounts) else None)
     if not report.ok:
@@ -117,8 +118,8 @@ def plan_accounts(project: Project, path: str, mapping: ColumnMapping | dict | N
 
 
 def plan_reps(project: Project, path: str, mapping: ColumnMapping | dict | None = None,
-              sheet: str | None = None) -> RepImport:
-    raw = read_table(path, sheet)
+              sheet: str | None = None, limits: ReadLimits | None = None) -> RepImport:
+    raw = read_table(path, sheet, limits=limits)
     m = resolve_mapping(raw, "reps", mapping)
     reps, report = build_reps(raw, m, project.reps)
     if not report.ok:
@@ -221,18 +222,18 @@ def apply_units(project: Project, plan: UnitImport) -> None:
 
 
 def import_accounts(target: str | Project, path: str, mapping: ColumnMapping | dict | None = None,
-                    sheet: str | None = None) -> ImportReport:
+                    sheet: str | None = None, limits: ReadLimits | None = None) -> ImportReport:
     def run(project: Project) -> ImportReport:
-        plan = plan_accounts(project, path, mapping, sheet)
+        plan = plan_accounts(project, path, mapping, sheet, limits)
         project.accounts = plan.accounts
         return plan.report
     return _transaction(target, path, run)
 
 
 def import_reps(target: str | Project, path: str, mapping: ColumnMapping | dict | None = None,
-                sheet: str | None = None) -> ImportReport:
+                sheet: str | None = None, limits: ReadLimits | None = None) -> ImportReport:
     def run(project: Project) -> ImportReport:
-        plan = plan_reps(project, path, mapping, sheet)
+        plan = plan_reps(project, path, mapping, sheet, limits)
         project.reps = plan.reps
         return plan.report
     return _transaction(target, path, run)

@@ -23,11 +23,13 @@ from ..domain.errors import InputError
 from ..domain.lead_routing import NO_RULE, Routing, route_leads
 from ..domain.lead_rules import LeadRule, parse_rules, project_rules, rules_json
 from ..io.safe_csv import write_frame
+from ..io.table_limits import ReadLimits
 from ..io.tables import RawTable, read_table
 
 OUTPUT_COLUMNS = ("territory_id", "territory", "rep_id", "rep", "rule")
 EXPLAIN_COLUMN = "explain"
 SHOWN_UNMATCHED = 20
+RULES_FILE_LIMIT = 16 << 20
 
 
 @dataclass
@@ -71,8 +73,12 @@ class AssignReport:
 
 # ---- rules files ----------------------------------------------------------------------------------
 def read_rules_file(path: str) -> list[dict]:
-    """A rules file: a JSON list of rules, or an object with a "lead_rules" list."""
+    """A rules file: a JSON list of rules, or an object with a "lead_rules" list (at most 16 MiB:
+    a rule list is a few kilobytes; anything bigger is no rules file)."""
     try:
+        if os.path.getsize(path) > RULES_FILE_LIMIT:
+            raise InputError(f"{path} is {os.path.getsize(path) / (1 << 20):,.0f} MiB: too big for a rules file "
+                             "(at most 16 MiB)")
         with open(path, encoding="utf-8-sig") as f:
             data = json.load(f)
     except FileNotFoundError:
@@ -81,6 +87,8 @@ def read_rules_file(path: str) -> list[dict]:
         raise InputError(f"{path} is not a UTF-8 text file") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{path}: the JSON is nested too deeply for a rule list") from None
     if isinstance(data, dict) and "lead_rules" in data:
         data = data["lead_rules"]
     if not isinstance(data, list):
@@ -123,8 +131,8 @@ def zip_points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def read_leads(path: str, sheet: str | None = None) -> RawTable:
-    raw = read_table(path, sheet)
+def read_leads(path: str, sheet: str | None = None, limits: ReadLimits | None = None) -> RawTable:
+    raw = read_table(path, sheet, limits=limits)
     if not raw.columns:
         raise InputError(f"{path}: no columns")
     return raw
@@ -187,13 +195,13 @@ def check_output_path(leads_path: str, out_path: str) -> None:
 
 
 def assign_file(project, leads_path: str, out_path: str | None = None, rules=None, explain: bool = False,
-                sheet: str | None = None, raw: bool = False) -> AssignReport:
+                sheet: str | None = None, raw: bool = False, limits: ReadLimits | None = None) -> AssignReport:
     """Read, route and (when ``out_path``) write (formula-safe unless ``raw``); the report says what happened."""
     if out_path:
         check_output_path(leads_path, out_path)
     checked = resolve_rules(project, rules)  # a bad rule list fails before the file is read
     t0 = time.perf_counter()
-    table = read_leads(leads_path, sheet)
+    table = read_leads(leads_path, sheet, limits)
     t1 = time.perf_counter()
     routing, report = assign_table(project, table, checked, explain)
     t2 = time.perf_counter()

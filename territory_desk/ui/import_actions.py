@@ -19,6 +19,7 @@ from ..domain.errors import TerritoryDeskError
 from ..io.column_mapping import ColumnMapping
 from ..io.import_report import ImportReport
 from ..services import imports
+from .read_limits import Declined, session_limits, with_raised_limits
 from .workers import run_with_progress
 
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
@@ -79,18 +80,9 @@ class ImportActions(QObject):
         return path
 
     def _ask_mapping(self, path: str, kind: str) -> tuple[ColumnMapping, str | None] | None:
-        from ..io.tables import list_sheets
         from .dialogs.import_dialogs import ColumnMappingDialog
 
-        raw, mapping = imports.preview(path, kind)
-        dialog = ColumnMappingDialog(raw, mapping, kind, list_sheets(path),
-                                     reload=lambda sheet: imports.preview(path, kind, sheet), parent=self.window)
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return None
-            return dialog.mapping(), dialog.sheet()
-        finally:
-            dialog.deleteLater()
+        return ask_table_mapping(self.window, path, kind, imports.preview, ColumnMappingDialog)
 
     def _ask_unit_options(self, path: str):
         from ..io.unit_files import list_unit_fields, list_unit_layers
@@ -139,7 +131,7 @@ class ImportActions(QObject):
         project = self.window.model.doc.project
         plan_fn = imports.plan_accounts if kind == "accounts" else imports.plan_reps
         plan = self._run(f"Importing {kind} from {os.path.basename(path)}…",
-                         lambda: plan_fn(project, path, mapping, sheet))
+                         lambda limits: plan_fn(project, path, mapping, sheet, limits))
         if plan is None:
             return False
         name = os.path.basename(path)
@@ -166,8 +158,8 @@ class ImportActions(QObject):
             return False
         project = self.window.model.doc.project
         plan = self._run(f"Reading {os.path.basename(path)} and building adjacency…",
-                         lambda: imports.plan_units(project, path, options.layer, options.id_field,
-                                                    replace=options.replace))
+                         lambda _limits: imports.plan_units(project, path, options.layer, options.id_field,
+                                                            replace=options.replace))
         if plan is None:
             return False
         inner = ReplaceUnits(plan.units, plan.adjacency, plan.assignments, plan.account_unit_index,
@@ -179,8 +171,12 @@ class ImportActions(QObject):
         return True
 
     def _run(self, label: str, fn):
+        """``fn(limits)`` off the UI thread; a file beyond a reading limit may be read again with it raised."""
         try:
-            return run_with_progress(self.window, label, fn)
+            return with_raised_limits(self.window,
+                                      lambda limits: run_with_progress(self.window, label, lambda: fn(limits)))
+        except Declined:
+            pass
         except imports.ImportFailed as exc:
             self._show_report(exc.report, str(exc))
         except TerritoryDeskError as exc:
@@ -188,6 +184,25 @@ class ImportActions(QObject):
         except (OSError, MemoryError) as exc:
             self._error(f"Import failed: {exc}")
         return None
+
+
+def ask_table_mapping(window, path: str, kind: str, preview, dialog_class) -> tuple | None:
+    """(mapping, sheet) from the mapping dialog of a table import, or None when the user gave up.
+    ``preview(path, kind, sheet, limits=...)`` reads the first rows within the session's reading limits."""
+    from ..io.tables import list_sheets
+
+    try:
+        raw, mapping = with_raised_limits(window, lambda limits: preview(path, kind, limits=limits))
+    except Declined:
+        return None
+    dialog = dialog_class(raw, mapping, kind, list_sheets(path, session_limits(window)),
+                          reload=lambda sheet: preview(path, kind, sheet, limits=session_limits(window)), parent=window)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.mapping(), dialog.sheet()
+    finally:
+        dialog.deleteLater()
 
 
 def choose_table(path: str, ask_mapping, error) -> tuple | None:

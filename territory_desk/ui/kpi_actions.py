@@ -18,7 +18,8 @@ from ..domain.kpi_reviews import ReplaceActivity, TakeSnapshot
 from ..domain.kpis import compute_kpis
 from ..services import activity_imports
 from ..services.kpis import KPI_PREFIX, ThematicSpec, available_periods, default_period, thematic_values
-from .import_actions import choose_table
+from .import_actions import ask_table_mapping, choose_table
+from .read_limits import Declined, with_raised_limits
 from .workers import run_with_progress
 
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
@@ -99,18 +100,9 @@ class KpiActions(QObject):
         return QFileDialog.getOpenFileName(self.window, title, os.getcwd(), TABLE_FILTER)[0]
 
     def _ask_mapping(self, path: str, kind: str):
-        from ..io.tables import list_sheets
         from .dialogs.activity_import_dialog import ActivityMappingDialog
 
-        raw, mapping = activity_imports.preview(path, kind)
-        dialog = ActivityMappingDialog(raw, mapping, kind, list_sheets(path),
-                                       reload=lambda sheet: activity_imports.preview(path, kind, sheet), parent=self.window)
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return None
-            return dialog.mapping(), dialog.sheet()
-        finally:
-            dialog.deleteLater()
+        return ask_table_mapping(self.window, path, kind, activity_imports.preview, ActivityMappingDialog)
 
     def _show_report(self, report, error: str = "") -> None:
         from .dialogs.import_dialogs import ImportReportDialog
@@ -155,9 +147,12 @@ class KpiActions(QObject):
             return False
         path, mapping, sheet = chosen
         project = self.model.doc.project
+        label = f"Importing {kind} from {os.path.basename(path)}…"
         try:
-            plan = run_with_progress(w, f"Importing {kind} from {os.path.basename(path)}…",
-                                     lambda: activity_imports.plan_activity(project, kind, path, mapping, sheet))
+            plan = with_raised_limits(w, lambda limits: run_with_progress(
+                w, label, lambda: activity_imports.plan_activity(project, kind, path, mapping, sheet, limits)))
+        except Declined:
+            return False
         except activity_imports.ImportFailed as exc:
             self._show_report(exc.report, str(exc))
             return False

@@ -3,7 +3,8 @@
 Run: python tests/bench/bench_import.py [--quick] [--repeat N]
 Prints one `name: value unit` line per figure. Targets (issue 4): 1,000,000 accounts with
 coordinates imported and located in units in < 20 s with < 2 GB peak memory; 100,000 accounts with
-a ZIP code only (geocoded offline) in < 10 s.
+a ZIP code only (geocoded offline) in < 10 s. Issue 14: a 50 MB file that is one line without a
+newline is refused (or read) in < 10 s with < 500 MB peak memory (the whole `import-accounts` run).
 
 Each case runs in a fresh child process that loads the saved project, so the memory figure is the
 peak resident set of a real `territory-desk import-accounts` run: "import" covers reading the CSV,
@@ -91,6 +92,29 @@ def child(project_path: str, csv_path: str, save_path: str) -> None:
                       "methods": plan.report.methods}))
 
 
+def child_cli(project_path: str, csv_path: str) -> None:
+    """The real command on a hostile file: exit code, seconds and the process's peak memory."""
+    from territory_desk.cli import main
+
+    t0 = time.perf_counter()
+    rc = main(["import-accounts", project_path, csv_path, "--dry-run"])
+    print(json.dumps({"rc": rc, "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}))
+
+
+def hostile_one_line(project_path: str, tmp: str) -> None:
+    for label, unit in (("letters", b"x"), ("commas", b"a,"), ("quoted", b'"a",')):
+        path = os.path.join(tmp, f"one-line-{label}.csv")
+        with open(path, "wb") as f:
+            f.write(unit * (50_000_000 // len(unit)))
+        out = subprocess.run([sys.executable, __file__, "--child-cli", project_path, path], capture_output=True,
+                             text=True, check=False, timeout=600)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        verdict = "refused" if r["rc"] == 2 else "read"
+        print(f"one_line_50mb_{label}_{verdict}: {r['seconds']:.2f} s")
+        print(f"one_line_50mb_{label}_peak_rss: {r['peak_mb']:.0f} MB")
+        os.remove(path)
+
+
 def run_child(project_path: str, csv_path: str, tmp: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", project_path, csv_path, os.path.join(tmp, "saved.gpkg")],
                          capture_output=True, text=True, check=False)
@@ -104,9 +128,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="100k and 10k accounts instead of 1M and 100k")
     ap.add_argument("--repeat", type=int, default=3, help="runs per case (medians are printed)")
     ap.add_argument("--child", nargs=3, metavar=("PROJECT", "CSV", "SAVE"), help=argparse.SUPPRESS)
+    ap.add_argument("--child-cli", nargs=2, metavar=("PROJECT", "CSV"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child(*a.child)
+        return
+    if a.child_cli:
+        child_cli(*a.child_cli)
         return
     from territory_desk.persistence.store import save_project
     from territory_desk.services.zip_grid import build_zip_project
@@ -118,6 +146,7 @@ def main() -> None:
         project_path = os.path.join(tmp, "zip.gpkg")
         save_project(project, project_path)
         del project
+        hostile_one_line(project_path, tmp)
         for label, n, coords in (("coordinates", n_coords, True), ("zip_only", n_zip, False)):
             csv_path = os.path.join(tmp, f"{label}.csv")
             write_accounts_csv(csv_path, n, seed=7, with_coordinates=coords)

@@ -272,3 +272,37 @@ def test_import_reps_from_the_file_menu_then_undo(qtbot, window, tmp_path):
     assert shown[0].changed == 3 and w.model.undo_stack.undoText() == "Import reps from reps.csv"
     ctrl_z(qtbot, w)
     assert w.model.doc.project.reps is old
+
+
+@pytest.mark.parametrize("answer", ["raise", "cancel"])
+def test_a_file_beyond_a_reading_limit_can_be_read_with_the_limit_raised(qtbot, window, tmp_path, answer):
+    from PySide6.QtWidgets import QMessageBox
+
+    from territory_desk.io.table_limits import ReadLimits
+
+    w = window
+    w.read_limits = ReadLimits(rows=2)  # the session's limits (the command line's --limits rows=2)
+    src = tmp_path / "crm.csv"
+    src.write_text(CSV, encoding="utf-8")
+    ia = w.import_actions
+    ia._ask_mapping = lambda path, kind: (None, None)
+    shown, seen = [], []
+    ia._show_report = lambda report, error="": shown.append(report)
+
+    def respond(box):
+        seen.append((box.text(), box.informativeText()))
+        button = next(b for b in box.buttons() if b.text().startswith("Read with")) if answer == "raise" else \
+            box.button(QMessageBox.StandardButton.Cancel)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    when_modal(qtbot, respond)
+    ok = ia.import_accounts(str(src))
+    text, info = seen[0]
+    assert text.endswith("crm.csv: the file has more than 2 rows (the row limit is 2; raise it with --limits rows=16)")
+    assert "raised to 16 for this session" in info
+    if answer == "raise":
+        assert ok and w.read_limits.rows == 16 and w.model.doc.project.accounts.ids == ["A1", "A2"]
+        assert shown and shown[0].rows_read == 3
+    else:
+        assert not ok and not shown and not w.errors and w.read_limits.rows == 2
+        assert w.model.undo_stack.count() == 0

@@ -101,7 +101,7 @@ def test_cancel_and_unchanged_rules_store_nothing(qtbot, window):
     assert window.model.undo_stack.count() == 0
 
 
-def test_targets_values_delete_and_test_on_a_file(qtbot, window, tmp_path):
+def test_targets_values_delete_and_test_on_a_file(qtbot, window, tmp_path, monkeypatch):
     p = open_grid(window)
     leads = tmp_path / "leads.csv"
     with open(leads, "w", newline="") as f:
@@ -142,6 +142,19 @@ def test_targets_values_delete_and_test_on_a_file(qtbot, window, tmp_path):
     d._ask_leads_file = lambda: str(tmp_path / "missing.csv")
     qtbot.mouseClick(d.test_button, Qt.MouseButton.LeftButton)
     assert "missing.csv does not exist" in d.result_view.toPlainText()
+    from territory_desk.io.table_limits import ReadLimits
+    from territory_desk.ui import read_limits
+
+    window.read_limits = ReadLimits(rows=2)  # the session's reading limits: the file is beyond them
+    asked = []
+    monkeypatch.setattr(read_limits, "ask_raise", lambda widget, exc: asked.append(str(exc)) or len(asked) > 1)
+    d._ask_leads_file = lambda: str(leads)
+    qtbot.mouseClick(d.test_button, Qt.MouseButton.LeftButton)  # declined: the refusal stays in the result view
+    assert "leads.csv: the file has more than 2 rows" in asked[0]
+    assert d.result_view.toPlainText().startswith("Cannot test on leads.csv: ") and "--limits rows=16" in \
+        d.result_view.toPlainText()
+    qtbot.mouseClick(d.test_button, Qt.MouseButton.LeftButton)  # raised for the session: read
+    assert "3 lead(s) read from leads.csv" in d.result_view.toPlainText() and window.read_limits.rows == 16
 
 
 def test_a_point_rule_shows_its_columns_and_a_layer_target_its_geography(qtbot, window):

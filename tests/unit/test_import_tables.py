@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from territory_desk.domain.errors import InputError
-from territory_desk.io.tables import decode_bytes, list_sheets, read_table, sniff_delimiter
+from territory_desk.io.tables import list_sheets, read_table, sniff_delimiter
 
 ROWS = [["Account Name", "Billing City", "Annual Revenue"], ["Café Müller", "Köln", "12"],
         ["Señor Ñandú", "São Paulo", "7"]]
@@ -30,9 +30,12 @@ def test_encodings_and_delimiters_give_the_same_table(tmp_path, encoding, bom, e
     assert ("not UTF-8" in " ".join(t.notes)) == (encoding == "cp1252")
 
 
-def test_bytes_that_are_not_cp1252_fall_back_to_latin1():
-    text, encoding, notes = decode_bytes(b"a,b\n\x81\x8d,x\n")
-    assert encoding == "Latin-1" and text.startswith("a,b") and notes
+def test_bytes_that_are_not_cp1252_fall_back_to_latin1(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_bytes(b"a,b\n\x81\x8d,x\n")
+    t = read_table(str(p))
+    assert t.frame.values.tolist() == [["\x81\x8d", "x"]]
+    assert any("read as Latin-1: row 2" in n for n in t.notes), t.notes
 
 
 def test_sniffing_prefers_the_consistent_delimiter():

@@ -217,6 +217,7 @@ class LeadRulesDialog(QDialog):
 
     def test_on_file(self) -> None:
         from ...services.lead_assignment import assign_file
+        from ..read_limits import Declined, with_raised_limits
         from ..workers import run_with_progress
 
         path = self._ask_leads_file()
@@ -226,9 +227,13 @@ class LeadRulesDialog(QDialog):
             self.result_view.setPlainText(f"The rules have a problem: {self.error.text()}")
             return
         rules, project = self.rules(), self.project
+        label = f"Assigning the leads of {os.path.basename(path)}…"
         try:
-            report = run_with_progress(self, f"Assigning the leads of {os.path.basename(path)}…",
-                                       lambda: assign_file(project, path, None, rules))
+            report = with_raised_limits(self, lambda limits: run_with_progress(
+                self, label, lambda: assign_file(project, path, None, rules, limits=limits)))
+        except Declined as exc:
+            self.result_view.setPlainText(f"Cannot test on {os.path.basename(path)}: {exc.__cause__}")
+            return
         except TerritoryDeskError as exc:
             self.result_view.setPlainText(f"Cannot test on {os.path.basename(path)}: {exc}")
             return
