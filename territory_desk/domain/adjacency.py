@@ -4,6 +4,11 @@ Built once per unit layer (seconds for thousands of polygons) and cached in the 
 Units that touch only at a corner are not neighbours (rook adjacency). Islands and separate
 components are joined to their nearest unit by a *virtual* edge of length 0, so that every unit
 can belong to a contiguous territory.
+
+An edge list read from elsewhere (a project file) goes through ``tidy_edges`` first: it turns
+reversed rows round and drops exact duplicates (a graph is a set of edges, so both are exact), and
+refuses what cannot be repaired exactly: indices outside the units, self-loops, negative or missing
+lengths, and two rows for one pair that disagree.
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import numpy as np
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from .errors import InputError
 
 MIN_SHARED_M = 1.0  # shorter shared boundaries (corner touches, slivers) do not make neighbours
 SNAP_M = 0.01
@@ -36,6 +43,15 @@ class Adjacency:
         self.j = np.asarray(self.j, dtype=np.int64)
         self.length = np.asarray(self.length, dtype=np.float64)
         self.virtual = np.asarray(self.virtual, dtype=bool)
+        m = len(self.i)
+        if not (len(self.j) == len(self.length) == len(self.virtual) == m) or (
+                self.lines is not None and len(self.lines) != m):
+            raise InputError("the adjacency's edge arrays differ in length")
+        with np.errstate(invalid="ignore"):
+            if m and (self.i.min() < 0 or self.j.max() >= self.n or (self.i >= self.j).any()
+                      or not (self.length >= 0).all()):
+                raise InputError("the adjacency has an edge outside the units, a self-loop, a reversed pair "
+                                 "or a negative length")
 
     @property
     def edge_count(self) -> int:
@@ -72,6 +88,68 @@ class Adjacency:
             self._build_lists()
         assert self._lens is not None
         return self._lens
+
+
+@dataclass
+class TidyEdges:
+    keep: np.ndarray  # the rows kept, ascending
+    i: np.ndarray  # their endpoints with i < j
+    j: np.ndarray
+    reversed: int  # kept rows that listed their pair as (j, i)
+    duplicates: int  # rows dropped because an earlier row holds exactly the same edge
+
+
+def tidy_edges(n: int, i: np.ndarray, j: np.ndarray, length: np.ndarray, virtual: np.ndarray,
+               agree: np.ndarray | None = None, ids: list[str] | None = None, what: str = "the adjacency") -> TidyEdges:
+    """Rows of an edge list made fit for ``Adjacency``: each pair (i < j) once. Vectorised.
+
+    Repairs only what is exact: a reversed row is the same undirected edge; a row repeating an
+    earlier one (same pair, length, virtual flag and ``agree`` value, e.g. the border line) adds
+    nothing. Raises InputError naming the row for indices outside 0..n-1, self-loops, negative or
+    missing lengths and repeated pairs that disagree (which one is right cannot be known).
+    """
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    length, virtual = np.asarray(length, dtype=np.float64), np.asarray(virtual, dtype=bool)
+    m = len(i)
+
+    def unit(k: int) -> str:
+        return repr(ids[k]) if ids is not None else str(k)
+
+    outside = (i < 0) | (i >= n) | (j < 0) | (j >= n)
+    if outside.any():
+        r = int(np.argmax(outside))
+        bad = int(i[r]) if not 0 <= i[r] < n else int(j[r])
+        raise InputError(f"{what} row {r + 1} names unit index {bad}, outside 0..{n - 1} (the project has {n} units)")
+    loop = i == j
+    if loop.any():
+        r = int(np.argmax(loop))
+        raise InputError(f"{what} row {r + 1} links unit {unit(int(i[r]))} to itself")
+    with np.errstate(invalid="ignore"):
+        bad_length = ~(length >= 0)  # NaN (a missing length) too
+    if bad_length.any():
+        r = int(np.argmax(bad_length))
+        how = "a missing" if np.isnan(length[r]) else f"a negative ({length[r]:g})"
+        raise InputError(f"{what} row {r + 1} has {how} shared length")
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    key = lo * max(n, 1) + hi
+    if m < 2 or not (np.diff(np.sort(key)) == 0).any():
+        return TidyEdges(np.arange(m), lo, hi, int((i > j).sum()), 0)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    starts = np.ones(m, dtype=bool)
+    starts[1:] = ks[1:] != ks[:-1]
+    first = order[np.maximum.accumulate(np.where(starts, np.arange(m), 0))]  # each sorted row's first row
+    later, earlier = order[~starts], first[~starts]
+    differ = (length[later] != length[earlier]) | (virtual[later] != virtual[earlier])
+    if agree is not None:
+        differ |= np.asarray(agree[later] != agree[earlier], dtype=bool)
+    if differ.any():
+        k = int(np.argmax(differ))
+        a, b = int(earlier[k]), int(later[k])
+        raise InputError(f"{what} rows {a + 1} and {b + 1} both link units {unit(int(lo[a]))} and "
+                         f"{unit(int(hi[a]))} but disagree (shared length, virtual flag or border)")
+    keep = np.sort(order[starts])
+    return TidyEdges(keep, lo[keep], hi[keep], int((i[keep] > j[keep]).sum()), m - len(keep))
 
 
 def _segment_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
