@@ -1,12 +1,13 @@
 """Load a project, defensively: the file is opened read-only, nothing in it is executed (no views,
 triggers or extensions; only SELECTs from known tables), every value is validated, SQLite's
-quick_check runs beside the load (integrity.py), and any problem becomes one ProjectFileError line.
+integrity_check runs beside the load (integrity.py), and any problem becomes one ProjectFileError
+line.
 
 What the load refuses and what it repairs (only where the repair is exact; each repair is one line
 in ``Project.repairs`` and is logged to the ``territory_desk.project_file`` logger):
 
-- refused: files failing quick_check; unit polygons that are missing, empty, or have a coordinate
-  that is not finite or beyond ±1e15; accounts whose point has one NaN coordinate, an infinite one or
+- refused: files failing SQLite's integrity_check (quick_check plus the indexes); unit polygons that
+  are missing, empty, or have a coordinate that is not finite or beyond ±1e15; accounts whose point has one NaN coordinate, an infinite one or
   one outside longitude ±180 / latitude ±90; numbers that are infinite or beyond ±1e15 (they would
   overflow sums; NULL is "missing" and stays NaN); negative unit measures; adjacency rows outside
   the units, self-loops, negative or missing lengths, or one pair twice with different values;
@@ -41,7 +42,7 @@ from ..domain.units import UnitLayer
 from . import freeform_layer, gpkg, schema, segment_tables
 from . import activity_tables, adjacency_table
 from .dissolve import _seed_dissolve_cache
-from .integrity import QuickCheck, damaged_message
+from .integrity import IntegrityCheck, damaged_message
 from .schema import Damaged, floats, json_value, rows, texts
 
 
@@ -61,7 +62,7 @@ def load_project(path: str | os.PathLike) -> Project:
         conn = gpkg.open_readonly(label)
     except sqlite3.Error as exc:
         raise ProjectFileError(f"cannot open {label}: {_one_line(exc)}") from None
-    check = QuickCheck(label)
+    check = IntegrityCheck(label)
     try:
         project = _load(conn, label)
     except ProjectFileError:
@@ -229,15 +230,17 @@ def _read_units(conn: sqlite3.Connection, crs: str, work_crs: str, specs: list) 
 
 
 def _check_coordinates(geoms: np.ndarray, ids: list[str], what: str) -> None:
-    """Every coordinate finite and within ±MAX_MAGNITUDE (areas and lengths of larger ones overflow)."""
-    coords = shapely.get_coordinates(geoms)
-    if np.isfinite(coords).all() and (not len(coords) or np.abs(coords).max() <= MAX_MAGNITUDE):
+    """Every coordinate finite and within ±MAX_MAGNITUDE (areas and lengths of larger ones overflow).
+
+    Cheap: the bounds see infinities and huge values, the area sees a NaN vertex anywhere (the
+    shoelace sum takes every vertex); only a failing polygon's coordinates are looked at."""
+    ok = np.isfinite(shapely.area(geoms)) & (np.abs(shapely.bounds(geoms)) <= MAX_MAGNITUDE).all(axis=1)
+    if ok.all():
         return
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    bad = ~(np.abs(coords) <= MAX_MAGNITUDE).all(axis=1)
-    k = int(np.argmax(bad))
-    x, y = coords[k]
-    raise Damaged(f"{what} {ids[int(owner[k])]!r} has the coordinate ({x:.6g}, {y:.6g}): {BOUND_TEXT}")
+    k = int(np.argmin(ok))
+    coords = shapely.get_coordinates(geoms[k])
+    x, y = coords[int(np.argmin((np.abs(coords) <= MAX_MAGNITUDE).all(axis=1)))]
+    raise Damaged(f"{what} {ids[k]!r} has the coordinate ({x:.6g}, {y:.6g}): {BOUND_TEXT}")
 
 
 def _read_accounts(conn: sqlite3.Connection, index_of: dict[str, int], specs: list) -> AccountTable:

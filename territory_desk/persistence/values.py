@@ -30,18 +30,18 @@ def texts(values: tuple | list, what: str, nullable: bool = False) -> list:
     return list(values)
 
 
-def floats(values: tuple | list, what: str) -> np.ndarray:
+def floats(values: tuple | list, what: str, first_row: int = 1) -> np.ndarray:
     """A float64 array from a column of REAL/INTEGER/NULL values (NULL -> NaN, "missing").
 
     Infinities and magnitudes beyond ±MAX_MAGNITUDE (1e15) are refused naming the row: sums of
-    such values overflow (domain/magnitudes.py)."""
+    such values overflow (domain/magnitudes.py). ``first_row`` numbers the rows of a chunk."""
     if not set(map(type, values)) <= {float, int, type(None)}:
         bad = next(v for v in values if type(v) not in (float, int, type(None)))
         raise Damaged(f"{what} holds {_describe(bad)} where a number is expected")
     arr = np.array(values, dtype=np.float64)  # SQLite integers (int64) all fit
     k = first_out_of_range(arr)
     if k is not None:
-        raise Damaged(f"{what} holds {describe_out_of_range(float(arr[k]))} in row {k + 1}; {BOUND_TEXT}")
+        raise Damaged(f"{what} holds {describe_out_of_range(float(arr[k]))} in row {first_row + k}; {BOUND_TEXT}")
     return arr
 
 
