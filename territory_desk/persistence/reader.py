@@ -49,6 +49,7 @@ from .schema import Damaged, floats, json_value, rows, texts
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 NOTES_LOGGER = "territory_desk.project_file"  # repairs made on load, one WARNING record each
 _log = logging.getLogger(NOTES_LOGGER)
+_log.addHandler(logging.NullHandler())  # silent unless the application listens (the CLI prints them)
 
 
 # --- load ----------------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ class ProjectActions:
                           + (f" ({len(repairs)} repair(s) made while reading it)" if repairs else ""))
         if repairs:
             self._notice("Project repaired on open",
-                         f"{os.path.basename(path)} needed repairs, made exactly while reading it:\n\n"
+                         f"{os.path.basename(path)} was repaired while it was read (each repair is exact):\n\n"
                          + "\n".join(f"• {r}" for r in repairs)
                          + ("\n\nThe file itself is unchanged until you save." if not read_only else ""))
         return True
