@@ -81,7 +81,8 @@ def load_project(path: str | os.PathLike) -> Project:
 
 def _load(conn: sqlite3.Connection, label: str) -> Project:
     try:
-        with np.errstate(all="ignore"):  # every value is validated explicitly; no numpy warnings
+        # every value is validated explicitly, so no numpy warnings; the rows read form no cycles
+        with np.errstate(all="ignore"), activity_tables.gc_paused():
             return _read_project(conn, label)
     except ProjectFileError:
         raise
