@@ -14,7 +14,8 @@ import numpy as np
 from .errors import InputError
 
 MAX_MAGNITUDE = 1e15
-BOUND_TEXT = f"numbers must lie within ±{MAX_MAGNITUDE:.0e}".replace("e+", "e")
+BOUND = f"±{MAX_MAGNITUDE:.0e}".replace("e+", "e")  # "±1e15"
+BOUND_TEXT = f"numbers must lie within {BOUND}"
 
 
 def first_out_of_range(values: np.ndarray) -> int | None:

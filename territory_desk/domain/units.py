@@ -21,7 +21,8 @@ class UnitLayer:
     """Unit polygons with ids, names and attributes.
 
     ``numeric`` holds float64 columns (balance candidates such as population; NaN = missing, every
-    value within ±MAX_MAGNITUDE, see magnitudes.py); ``text`` holds string columns. ``area_m2``/``perimeter_m`` are measured in ``work_crs`` (equal-area).
+    value within ±MAX_MAGNITUDE, see magnitudes.py); ``text`` holds string columns.
+    ``area_m2``/``perimeter_m`` are measured in ``work_crs`` (equal-area).
     """
 
     ids: list[str]

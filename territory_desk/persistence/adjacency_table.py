@@ -1,6 +1,6 @@
 """td_adjacency: the unit adjacency graph (unit indices i < j, shared length in metres, virtual flag,
 shared border as WKB in the working CRS). Written in the save transaction; read with the same
-validation as the other tables, plus the exact repairs of ``domain.adjacency.EdgeRows``: rows
+validation as the other tables, plus the exact repairs of ``domain.edge_rows.EdgeRows``: rows
 listing a pair in reverse are turned round, and rows repeating an earlier row exactly (same two
 units, length, virtual flag and border) are dropped, each with a one-line note.
 
@@ -16,9 +16,10 @@ import numpy as np
 import shapely
 import shapely.errors
 
-from ..domain.adjacency import Adjacency, EdgeRows
+from ..domain.adjacency import Adjacency
+from ..domain.edge_rows import EdgeRows
 from ..domain.errors import InputError
-from ..domain.magnitudes import MAX_MAGNITUDE
+from ..domain.magnitudes import BOUND, MAX_MAGNITUDE
 from .schema import sql_floats
 from .values import Damaged, floats, ints
 
@@ -76,8 +77,7 @@ def read_adjacency(conn: sqlite3.Connection, unit_ids: list[str], notes: list[st
         raise Damaged(f"{_TABLE}.line holds a geometry that is not a line")
     if not (np.isfinite(shapely.length(lines[present])).all()  # a NaN or infinite vertex anywhere shows
             and (np.abs(shapely.bounds(lines[present])) <= MAX_MAGNITUDE).all()):
-        raise Damaged(f"{_TABLE}.line holds a border with a coordinate that is not a finite number within "
-                      f"±{MAX_MAGNITUDE:.0e}")
+        raise Damaged(f"{_TABLE}.line holds a border with a coordinate that is not a finite number within {BOUND}")
     lines = np.where(present, lines, shapely.LineString())
     return Adjacency(n=n, i=tidy.i, j=tidy.j, length=tidy.length, virtual=tidy.virtual, lines=lines)
 

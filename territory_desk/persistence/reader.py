@@ -7,12 +7,12 @@ What the load refuses and what it repairs (only where the repair is exact; each 
 in ``Project.repairs`` and is logged to the ``territory_desk.project_file`` logger):
 
 - refused: files failing SQLite's integrity_check (quick_check plus the indexes); unit polygons that
-  are missing, empty, or have a coordinate that is not finite or beyond ±1e15; accounts whose point has one NaN coordinate, an infinite one or
-  one outside longitude ±180 / latitude ±90; numbers that are infinite or beyond ±1e15 (they would
-  overflow sums; NULL is "missing" and stays NaN); negative unit measures; adjacency rows outside
-  the units, self-loops, negative or missing lengths, or one pair twice with different values;
-  td_* rows naming units, territories or scenarios that do not exist; a scenario whose alignment
-  does not cover every unit exactly once.
+  are missing, empty, or have a coordinate that is not finite or beyond ±1e15; accounts whose point
+  has one NaN coordinate, an infinite one or one outside longitude ±180 / latitude ±90; numbers that
+  are infinite or beyond ±1e15 (they would overflow sums; NULL is "missing" and stays NaN); negative
+  unit measures; adjacency rows outside the units, self-loops, negative or missing lengths, or one
+  pair twice with different values; td_* rows naming units, territories or scenarios that do not
+  exist; a scenario whose alignment does not cover every unit exactly once.
 - read as it is meant: an empty account point (GeoPackage writes "no location" as NaN coordinates)
   is an unlocated account, exactly as the NULL geometry our own writer stores for one.
 - repaired: adjacency rows that repeat an earlier row exactly are dropped and reversed ones turned

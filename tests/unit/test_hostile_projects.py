@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_runner import digest, run
 from conftest import make_grid_project
 from test_store import _tamper
 from territory_desk.domain.accounts import AccountTable
-from territory_desk.domain.adjacency import EdgeRows
+from territory_desk.domain.edge_rows import EdgeRows
 from territory_desk.domain.engine import engine_for
 from territory_desk.domain.errors import InputError, ProjectFileError
 from territory_desk.domain.units import UnitLayer
@@ -149,8 +151,8 @@ REFUSED = {
         "td_pins.scenario holds a value outside 0..0"),
     "a page the load never reads is damaged": (lambda p: _flip_page(p, "layer_styles", 0, 0x07),
                                               "is damaged: SQLite's integrity check fails (Page"),
-    "an index no longer matches its table": (_rename_index_key,
-                                             "integrity check fails (row 6 missing from index sqlite_autoindex_td_meta_1)"),
+    "an index no longer matches its table": (
+        _rename_index_key, "integrity check fails (row 6 missing from index sqlite_autoindex_td_meta_1)"),
 }
 
 
@@ -242,8 +244,8 @@ def test_as_a_real_process_stderr_holds_exactly_one_line(plan: Path) -> None:
     """The 1e308 value that once leaked 'RuntimeWarning: overflow encountered' now gives one line."""
     _tamper(plan, "UPDATE units SET population = 1e308")
     before = digest(plan)
-    r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "move", str(plan), "--units", "U0000", "--to", "T1"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "move", str(plan), "--units", "U0000",
+                        "--to", "T1"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.splitlines() == [f"territory-desk: error: {plan} is damaged: units.population holds 1e+308 in "
                                      "row 1; numbers must lie within ±1e15"]
@@ -313,30 +315,33 @@ def test_save_refuses_a_column_changed_in_place_beyond_the_bound(plan: Path) -> 
     assert digest(plan) == before
 
 
-def _oracle(rows: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """First row of every pair, in row order: what the tidy list must be."""
-    seen: dict[tuple[int, int], float] = {}
-    for a, b, w in rows:
-        seen.setdefault((min(a, b), max(a, b)), w)
-    return [(a, b, w) for (a, b), w in seen.items()]
+def _oracle(rows: list[tuple[int, int, float]]) -> tuple[list[tuple[int, int, float]], list[int], int]:
+    """First row of every pair, in row order (as i < j), those rows, and how many of them were reversed."""
+    seen: dict[tuple[int, int], tuple[float, int, bool]] = {}
+    for r, (a, b, w) in enumerate(rows):
+        seen.setdefault((min(a, b), max(a, b)), (w, r, a > b))
+    return ([(a, b, w) for (a, b), (w, _, _) in seen.items()], [r for _, r, _ in seen.values()],
+            sum(rev for _, _, rev in seen.values()))
 
 
-@pytest.mark.parametrize("chunk", [1, 3, 7, 1000])
-def test_edge_rows_in_chunks_match_the_oracle(chunk: int) -> None:
-    rng = np.random.default_rng(chunk)
-    pairs = [(int(a), int(b)) for a, b in rng.integers(0, 12, (40, 2)) if a != b]
-    length = {(min(p), max(p)): float(rng.integers(1, 9)) for p in pairs}
-    rows = [(a, b, length[min(a, b), max(a, b)]) for a, b in pairs for _ in range(int(rng.integers(1, 4)))]
-    rng.shuffle(rows)
-    edges = EdgeRows(12)
+@settings(max_examples=150, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(lambda p: p[0] != p[1]), max_size=60),
+       chunk=st.integers(1, 12))
+def test_edge_rows_in_chunks_match_the_oracle(pairs, chunk) -> None:
+    rows = [(a, b, float(min(a, b) * 8 + max(a, b))) for a, b in pairs]  # one length per pair
+    edges, given_edge = EdgeRows(8), []
     for s in range(0, len(rows), chunk):
-        part = np.array(rows[s:s + chunk])
-        edge, first = edges.add(part[:, 0], part[:, 1], part[:, 2], np.zeros(len(part), dtype=bool))
-        assert first.sum() == len(set(edge[first].tolist()))
+        part = np.array(rows[s:s + chunk], dtype=float).reshape(-1, 3)
+        edge, first = edges.add(part[:, 0].astype(int), part[:, 1].astype(int), part[:, 2],
+                                np.zeros(len(part), dtype=bool))
+        assert len(set(edge[first].tolist())) == first.sum()  # each new edge once
+        given_edge += edge.tolist()
     tidy = edges.finish()
-    assert list(zip(tidy.i.tolist(), tidy.j.tolist(), tidy.length.tolist())) == _oracle(rows)
-    assert tidy.duplicates == len(rows) - len(_oracle(rows))
-    assert (tidy.i < tidy.j).all() and (np.diff(tidy.keep) > 0).all()
+    assert [(int(tidy.i[e]), int(tidy.j[e])) for e in given_edge] == [(min(a, b), max(a, b)) for a, b, _ in rows]
+    expected, keep, turned = _oracle(rows)
+    assert list(zip(tidy.i.tolist(), tidy.j.tolist(), tidy.length.tolist())) == expected
+    assert tidy.keep.tolist() == keep and tidy.reversed == turned
+    assert tidy.duplicates == len(rows) - len(expected)
 
 
 def test_edge_rows_name_both_rows_of_a_disagreement_across_chunks() -> None:
