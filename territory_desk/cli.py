@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import sys
 
 from . import __version__
@@ -21,6 +22,20 @@ RAW_CSV_HELP = ("CSV: write every cell exactly as it is, without the apostrophe 
 def add_raw_csv_option(parser: argparse.ArgumentParser) -> None:
     """``--raw-csv``: every command that writes CSV has it (see io/safe_csv.py)."""
     parser.add_argument("--raw-csv", action="store_true", help=RAW_CSV_HELP)
+NOTES_LOGGER = "territory_desk.project_file"  # persistence/reader.py logs what it repaired on open there
+
+
+class _Notes(logging.Handler):
+    """Repairs made while opening a project: one `territory-desk: note: ...` line each on stderr."""
+
+    quiet = False  # `check` lists them on stdout instead
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.quiet:
+            print(f"territory-desk: note: {record.getMessage()}", file=sys.stderr)
+
+
+_NOTES = _Notes(logging.INFO)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,7 +127,11 @@ def _cmd_check(a) -> int:
     from .persistence.store import load_project
     from .services.reports import check_problems
 
-    project = load_project(a.project)
+    _NOTES.quiet = True  # the repairs are findings here: check_problems lists them
+    try:
+        project = load_project(a.project)
+    finally:
+        _NOTES.quiet = False
     problems = check_problems(project, project.get_scenario(a.scenario))
     for line in problems:
         print(line)
@@ -167,6 +186,11 @@ COMMAND_MODULES = ["territory_desk.cli_import", "territory_desk.cli_optimize", "
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    notes = logging.getLogger(NOTES_LOGGER)
+    if _NOTES not in notes.handlers:
+        notes.addHandler(_NOTES)
+        notes.setLevel(logging.INFO)
+        notes.propagate = False
     parser = _parser()
     # `territory-desk PROJECT.gpkg` (no subcommand) opens the editor on that project
     first = next((t for t in argv if not t.startswith("-")), None)

@@ -7,11 +7,15 @@ import numpy as np
 import shapely
 
 from .errors import InputError
+from .magnitudes import check_numeric_columns
 from .projection import LONLAT, transform_points
 
 
 @dataclass
 class AccountTable:
+    """Accounts with longitude/latitude (both NaN: unlocated, e.g. no usable address), numeric
+    columns (NaN: missing; within ±MAX_MAGNITUDE) and text columns."""
+
     ids: list[str]
     names: list[str]
     lon: np.ndarray
@@ -37,6 +41,8 @@ class AccountTable:
             self.unit_index = np.asarray(self.unit_index, dtype=np.int64)
             if len(self.unit_index) != n:
                 raise InputError("account unit index has the wrong length")
+        check_numeric_columns(self.numeric, self.ids, "account")
+        check_coordinates(self.lon, self.lat, self.ids)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,6 +55,17 @@ class AccountTable:
         """Indices of accounts that lie in no unit."""
         assert self.unit_index is not None
         return np.flatnonzero(self.unit_index < 0)
+
+
+def check_coordinates(lon: np.ndarray, lat: np.ndarray, ids: list[str]) -> None:
+    """Each account is located (finite longitude within ±180, latitude within ±90) or unlocated
+    (both NaN); anything else is refused naming the account."""
+    with np.errstate(invalid="ignore"):
+        bad = ~((np.isnan(lon) & np.isnan(lat)) | ((np.abs(lon) <= 180) & (np.abs(lat) <= 90)))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise InputError(f"account {ids[k]!r} has the coordinates ({lon[k]:.6g}, {lat[k]:.6g}); an account needs a "
+                         "longitude within ±180 and a latitude within ±90, or none at all")
 
 
 def locate_points(lon: np.ndarray, lat: np.ndarray, unit_geoms: np.ndarray, unit_crs) -> np.ndarray:

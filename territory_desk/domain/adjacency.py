@@ -4,6 +4,8 @@ Built once per unit layer (seconds for thousands of polygons) and cached in the 
 Units that touch only at a corner are not neighbours (rook adjacency). Islands and separate
 components are joined to their nearest unit by a *virtual* edge of length 0, so that every unit
 can belong to a contiguous territory.
+
+An edge list read from elsewhere (a project file) is tidied by ``edge_rows.EdgeRows`` first.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import numpy as np
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from .errors import InputError
 
 MIN_SHARED_M = 1.0  # shorter shared boundaries (corner touches, slivers) do not make neighbours
 SNAP_M = 0.01
@@ -36,6 +40,15 @@ class Adjacency:
         self.j = np.asarray(self.j, dtype=np.int64)
         self.length = np.asarray(self.length, dtype=np.float64)
         self.virtual = np.asarray(self.virtual, dtype=bool)
+        m = len(self.i)
+        if not (len(self.j) == len(self.length) == len(self.virtual) == m) or (
+                self.lines is not None and len(self.lines) != m):
+            raise InputError("the adjacency's edge arrays differ in length")
+        with np.errstate(invalid="ignore"):
+            if m and (self.i.min() < 0 or self.j.max() >= self.n or (self.i >= self.j).any()
+                      or not (self.length >= 0).all()):
+                raise InputError("the adjacency has an edge outside the units, a self-loop, a reversed pair "
+                                 "or a negative length")
 
     @property
     def edge_count(self) -> int:

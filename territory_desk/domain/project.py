@@ -28,6 +28,9 @@ class Project:
     settings: dict[str, Any] = field(default_factory=dict)
     layers: list[TerritoryLayer] = field(default_factory=list)  # segments; see segments.py
     activity: Activity = field(default_factory=Activity)  # CRM opportunities, leads, quotas, KPI snapshots
+    # what the reader repaired, exactly, when it opened the file (one line each; never saved: the next
+    # save writes the repaired project). `check` lists them; the CLI and the GUI show them on open.
+    repairs: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.scenarios:

@@ -12,6 +12,7 @@ import shapely
 from pyproj import CRS
 
 from .errors import InputError
+from .magnitudes import check_numeric_columns
 from .projection import equal_area_crs, lonlat_bounds, to_crs, transform_geometries
 
 
@@ -19,8 +20,9 @@ from .projection import equal_area_crs, lonlat_bounds, to_crs, transform_geometr
 class UnitLayer:
     """Unit polygons with ids, names and attributes.
 
-    ``numeric`` holds float64 columns (balance candidates such as population); ``text`` holds
-    string columns. ``area_m2``/``perimeter_m`` are measured in ``work_crs`` (equal-area).
+    ``numeric`` holds float64 columns (balance candidates such as population; NaN = missing, every
+    value within ±MAX_MAGNITUDE, see magnitudes.py); ``text`` holds string columns.
+    ``area_m2``/``perimeter_m`` are measured in ``work_crs`` (equal-area).
     """
 
     ids: list[str]
@@ -48,6 +50,7 @@ class UnitLayer:
                 raise InputError(f"unit column {k!r} has the wrong length")
         if len(set(self.ids)) != n:
             raise InputError("unit ids are not unique")
+        check_numeric_columns(self.numeric, self.ids, "unit")
         if not self.work_crs:
             src = to_crs(self.crs)
             self.work_crs = equal_area_crs(*lonlat_bounds(self.geometry, src)).to_wkt()

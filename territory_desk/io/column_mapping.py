@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.errors import InputError
+from ..domain.magnitudes import MAX_MAGNITUDE
 
 ACCOUNT_ROLES = ("id", "name", "lat", "lon", "street", "city", "state", "zip", "county")
 REP_ROLES = ("id", "name", "first_name", "last_name", "lat", "lon", "street", "city", "state", "zip", "county",
@@ -238,7 +239,7 @@ class Numbers:
     values: np.ndarray  # float64; NaN where missing or bad
     missing: np.ndarray  # bool: empty cell or a missing-value token (NaN, N/A, NULL, -)
     bad: np.ndarray  # bool: text that is not a number
-    huge: np.ndarray  # bool: a number beyond the float range (1e999, inf)
+    huge: np.ndarray  # bool: a number beyond ±MAX_MAGNITUDE (1e15: sums of larger ones overflow) or inf
 
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -262,7 +263,8 @@ def parse_numbers(values, decimal_comma: bool = False) -> Numbers:
             num[rest] = pd.to_numeric(_cleaned(sub[~miss], decimal_comma), errors="coerce").to_numpy(dtype=np.float64)
             failed[rest[np.isnan(num[rest])]] = True
         num[idx[miss]] = np.nan
-    huge = np.isinf(num)
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(num) > MAX_MAGNITUDE  # what a project may hold (domain/magnitudes.py); inf too
     num[huge] = np.nan
     return Numbers(num, missing, failed, huge)
 

@@ -41,7 +41,7 @@ def _insert(conn: sqlite3.Connection, table: str, columns: list) -> None:
 
 
 def write_activity(conn: sqlite3.Connection, activity: Activity) -> None:
-    with _gc_paused():
+    with gc_paused():
         _write_activity(conn, activity)
 
 
@@ -68,9 +68,9 @@ def _write_activity(conn: sqlite3.Connection, activity: Activity) -> None:
 
 
 @contextlib.contextmanager
-def _gc_paused():
+def gc_paused():
     """Millions of row tuples trigger the cyclic GC again and again (half the time of a load); none
-    of them can form a cycle, so it is paused meanwhile."""
+    of them can form a cycle, so it is paused meanwhile (the reader pauses it for the whole load)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -101,7 +101,7 @@ def _dates(values, what: str, nullable: bool = False) -> np.ndarray:
 
 
 def read_activity(conn: sqlite3.Connection) -> Activity:
-    with _gc_paused():
+    with gc_paused():
         return _read_activity(conn)
 
 

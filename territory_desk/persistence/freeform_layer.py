@@ -60,8 +60,11 @@ def write_shapes(conn: sqlite3.Connection, project) -> None:
                                gpkg.fill_style_qml("coalesce(\"color\", '#888888')", "40,40,40,255", 0.5, 0.6))
 
 
-def read_shapes(conn: sqlite3.Connection, objects: dict, scenarios: list, units) -> None:
-    """Give every scenario of a freeform layer its polygons (in the working CRS), validated."""
+def read_shapes(conn: sqlite3.Connection, objects: dict, scenarios: list, units, notes: list[str]) -> None:
+    """Give every scenario of a freeform layer its polygons (in the working CRS), validated.
+
+    An empty polygon is a territory without a drawn shape (the writer stores no row for one): it is
+    dropped, with a note. Coordinates that are not finite (or project to infinity) are refused."""
     freeform = _freeform_layers(segment_tables.read_layers(conn))
     for s in scenarios:
         if s.layer.casefold() in freeform:
@@ -80,6 +83,15 @@ def read_shapes(conn: sqlite3.Connection, objects: dict, scenarios: list, units)
     geoms = gpkg.decode_geometries(blob)
     if not np.isin(shapely.get_type_id(geoms), (3, 6)).all():
         raise Damaged(f"{TABLE} holds a missing or non-polygon geometry")
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        notes.append(f"{TABLE}: dropped {int(empty.sum())} empty drawn shape(s) (territory "
+                     f"{', '.join(repr(t) for t in np.asarray(tid, dtype=object)[empty][:5])}); those territories "
+                     "have no drawn shape, as a save would store them")
+        keep = ~empty
+        geoms, sc, tid = geoms[keep], [s for s, k in zip(sc, keep) if k], [t for t, k in zip(tid, keep) if k]
+    if not np.isfinite(shapely.get_coordinates(geoms)).all():
+        raise Damaged(f"{TABLE} holds a polygon with a coordinate that is not a finite number")
     geoms = transform_geometries(geoms, units.source_crs, units.working_crs)
     if not np.isfinite(shapely.get_coordinates(geoms)).all():
         raise Damaged(f"{TABLE} holds a geometry that cannot be projected")

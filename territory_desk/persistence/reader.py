@@ -1,9 +1,28 @@
 """Load a project, defensively: the file is opened read-only, nothing in it is executed (no views,
-triggers or extensions; only SELECTs from known tables), every value is validated, and any
-problem becomes one ProjectFileError line."""
+triggers or extensions; only SELECTs from known tables), every value is validated, SQLite's
+integrity_check runs beside the load (integrity.py), and any problem becomes one ProjectFileError
+line.
+
+What the load refuses and what it repairs (only where the repair is exact; each repair is one line
+in ``Project.repairs`` and is logged to the ``territory_desk.project_file`` logger):
+
+- refused: files failing SQLite's integrity_check (quick_check plus the indexes); unit polygons that
+  are missing, empty, or have a coordinate that is not finite or beyond ±1e15; accounts whose point
+  has one NaN coordinate, an infinite one or one outside longitude ±180 / latitude ±90; numbers that
+  are infinite or beyond ±1e15 (they would overflow sums; NULL is "missing" and stays NaN); negative
+  unit measures; adjacency rows outside the units, self-loops, negative or missing lengths, or one
+  pair twice with different values; td_* rows naming units, territories or scenarios that do not
+  exist; a scenario whose alignment does not cover every unit exactly once.
+- read as it is meant: an empty account point (GeoPackage writes "no location" as NaN coordinates)
+  is an unlocated account, exactly as the NULL geometry our own writer stores for one.
+- repaired: adjacency rows that repeat an earlier row exactly are dropped and reversed ones turned
+  round (adjacency_table.py); empty drawn shapes of freeform territories are dropped (a territory
+  without a shape, as the writer stores it).
+"""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sqlite3
@@ -17,29 +36,54 @@ from pyproj.exceptions import CRSError
 
 from ..domain.accounts import AccountTable
 from ..domain.errors import InputError, ProjectFileError
+from ..domain.magnitudes import BOUND_TEXT, MAX_MAGNITUDE
 from ..domain.project import Project
 from ..domain.units import UnitLayer
 from . import freeform_layer, gpkg, schema, segment_tables
-from . import activity_tables
+from . import activity_tables, adjacency_table
 from .dissolve import _seed_dissolve_cache
+from .integrity import IntegrityCheck, damaged_message
 from .schema import Damaged, floats, json_value, rows, texts
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+NOTES_LOGGER = "territory_desk.project_file"  # repairs made on load, one WARNING record each
+_log = logging.getLogger(NOTES_LOGGER)
+_log.addHandler(logging.NullHandler())  # silent unless the application listens (the CLI prints them)
 
 
 # --- load ----------------------------------------------------------------------------------------
 
 def load_project(path: str | os.PathLike) -> Project:
-    """Read a project file. Any problem with the file raises ProjectFileError with one clear line."""
+    """Read a project file. Any problem with the file raises ProjectFileError with one clear line;
+    what was repaired on the way is in ``project.repairs`` (and logged, "LABEL: repair")."""
     label = os.fspath(path)
     _check_file(label)
     try:
         conn = gpkg.open_readonly(label)
     except sqlite3.Error as exc:
         raise ProjectFileError(f"cannot open {label}: {_one_line(exc)}") from None
+    check = IntegrityCheck(label)
     try:
-        return _read_project(conn, label)
+        project = _load(conn, label)
+    except ProjectFileError:
+        problem = check.problem()
+        if problem is not None:  # the root cause, whatever the read stumbled on
+            raise ProjectFileError(damaged_message(label, problem)) from None
+        raise
+    problem = check.problem()
+    if problem is not None:
+        raise ProjectFileError(damaged_message(label, problem))
+    for note in project.repairs:
+        _log.warning("%s: %s", label, note)
+    return project
+
+
+def _load(conn: sqlite3.Connection, label: str) -> Project:
+    try:
+        # every value is validated explicitly, so no numpy warnings; the rows read form no cycles
+        with np.errstate(all="ignore"), activity_tables.gc_paused():
+            return _read_project(conn, label)
     except ProjectFileError:
         raise
     except sqlite3.DatabaseError as exc:
@@ -132,6 +176,7 @@ def _migrated_copy(conn: sqlite3.Connection, found: int, label: str) -> sqlite3.
 
 
 def _build_project(conn: sqlite3.Connection, objects: dict[str, tuple[str, str]]) -> Project:
+    notes: list[str] = []
     present = {table: schema.check_table(conn, objects, table) for table in schema.REQUIRED_COLUMNS}
     meta = _read_meta(conn)
     units_crs, work_crs = _meta_text(meta, "units_crs"), _meta_text(meta, "work_crs")
@@ -143,14 +188,16 @@ def _build_project(conn: sqlite3.Connection, objects: dict[str, tuple[str, str]]
         meta.get("accounts_columns"), "accounts_columns", present[schema.ACCOUNTS_LAYER], schema.ACCOUNTS_LAYER))
     scenarios = schema.read_scenarios(conn, index_of, len(units))
     segment_tables.read_pins(conn, scenarios)
-    freeform_layer.read_shapes(conn, objects, scenarios, units)  # drawn territories of freeform scenarios
+    freeform_layer.read_shapes(conn, objects, scenarios, units, notes)  # drawn territories of freeform scenarios
     active = _meta_text(meta, "active_scenario")
     if active not in {s.name for s in scenarios}:
         raise Damaged(f"the active scenario {active!r} is not in td_scenarios")
-    return Project(units=units, adjacency=schema.read_adjacency(conn, len(units)), accounts=accounts,
+    adjacency = adjacency_table.read_adjacency(conn, units.ids, notes)
+    return Project(units=units, adjacency=adjacency, accounts=accounts,
                    reps=schema.read_reps(conn), scenarios=scenarios, active=active,
                    settings=json_value(meta.get("settings"), "settings", dict),
-                   layers=segment_tables.read_layers(conn), activity=activity_tables.read_activity(conn))
+                   layers=segment_tables.read_layers(conn), activity=activity_tables.read_activity(conn),
+                   repairs=notes)
 
 
 def _meta_text(meta: dict, key: str) -> str:
@@ -163,18 +210,39 @@ def _meta_text(meta: dict, key: str) -> str:
 def _read_units(conn: sqlite3.Connection, crs: str, work_crs: str, specs: list) -> UnitLayer:
     cols = rows(conn, f"SELECT fid, geom, unit_id, name{_select(specs)} FROM units ORDER BY fid", 4 + len(specs))
     _check_fids(cols[0], "units")
+    ids = texts(cols[2], "units.unit_id")
     geoms = gpkg.decode_geometries(cols[1])
     if not np.isin(shapely.get_type_id(geoms), (3, 6)).all():
         raise Damaged("units holds a missing or non-polygon geometry")
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        raise Damaged(f"unit {ids[int(np.argmax(empty))]!r} has an empty polygon (a unit must be an area)")
+    _check_coordinates(geoms, ids, "unit")
     numeric, text = _data_columns(specs, cols[4:], "units")
     fid, area, perimeter = rows(conn, "SELECT fid, area_m2, perimeter_m FROM td_unit_measures ORDER BY fid", 3)
     _check_fids(fid, "td_unit_measures")
     if len(fid) != len(geoms):
-        raise Damaged("td_unit_measures does not cover every unit")
-    return UnitLayer(ids=texts(cols[2], "units.unit_id"), names=_texts_or_empty(cols[3], "units.name"),
-                     geometry=geoms, crs=crs, numeric=numeric, text=text, work_crs=work_crs,
-                     area_m2=floats(area, "td_unit_measures.area_m2"),
-                     perimeter_m=floats(perimeter, "td_unit_measures.perimeter_m"))
+        raise Damaged(f"td_unit_measures has {len(fid)} rows for {len(geoms)} units")
+    area, perimeter = floats(area, "td_unit_measures.area_m2"), floats(perimeter, "td_unit_measures.perimeter_m")
+    negative = (area < 0) | (perimeter < 0)  # NaN (NULL) is "not measured" and compares False
+    if negative.any():
+        raise Damaged(f"td_unit_measures gives unit {ids[int(np.argmax(negative))]!r} a negative area or perimeter")
+    return UnitLayer(ids=ids, names=_texts_or_empty(cols[3], "units.name"), geometry=geoms, crs=crs,
+                     numeric=numeric, text=text, work_crs=work_crs, area_m2=area, perimeter_m=perimeter)
+
+
+def _check_coordinates(geoms: np.ndarray, ids: list[str], what: str) -> None:
+    """Every coordinate finite and within ±MAX_MAGNITUDE (areas and lengths of larger ones overflow).
+
+    Cheap: the bounds see infinities and huge values, the area sees a NaN vertex anywhere (the
+    shoelace sum takes every vertex); only a failing polygon's coordinates are looked at."""
+    ok = np.isfinite(shapely.area(geoms)) & (np.abs(shapely.bounds(geoms)) <= MAX_MAGNITUDE).all(axis=1)
+    if ok.all():
+        return
+    k = int(np.argmin(ok))
+    coords = shapely.get_coordinates(geoms[k])
+    x, y = coords[int(np.argmin((np.abs(coords) <= MAX_MAGNITUDE).all(axis=1)))]
+    raise Damaged(f"{what} {ids[k]!r} has the coordinate ({x:.6g}, {y:.6g}): {BOUND_TEXT}")
 
 
 def _read_accounts(conn: sqlite3.Connection, index_of: dict[str, int], specs: list) -> AccountTable:
@@ -184,6 +252,10 @@ def _read_accounts(conn: sqlite3.Connection, index_of: dict[str, int], specs: li
     pts = gpkg.decode_geometries(cols[1])
     if not np.isin(shapely.get_type_id(pts), (-1, 0)).all():
         raise Damaged("accounts holds a geometry that is not a point")
+    # NULL and empty points (GeoPackage writes "no location" as NaN coordinates) are unlocated accounts
+    located = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+    lon, lat = np.full(len(pts), np.nan), np.full(len(pts), np.nan)
+    lon[located], lat[located] = shapely.get_x(pts[located]), shapely.get_y(pts[located])
     try:
         unit_index = np.array([-1 if u is None else index_of[u]
                                for u in texts(cols[4], "accounts.unit_id", nullable=True)], dtype=np.int64)
@@ -191,8 +263,7 @@ def _read_accounts(conn: sqlite3.Connection, index_of: dict[str, int], specs: li
         raise Damaged(f"accounts names unit {exc.args[0]!r}, which is not in units") from None
     numeric, text = _data_columns(specs, cols[5:], "accounts")
     return AccountTable(ids=texts(cols[2], "accounts.account_id"), names=_texts_or_empty(cols[3], "accounts.name"),
-                        lon=shapely.get_x(pts).astype(np.float64), lat=shapely.get_y(pts).astype(np.float64),
-                        numeric=numeric, text=text, unit_index=unit_index)
+                        lon=lon, lat=lat, numeric=numeric, text=text, unit_index=unit_index)
 
 
 def _select(specs: list[dict[str, str]]) -> str:

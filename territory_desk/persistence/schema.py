@@ -17,7 +17,7 @@ as the GeoPackage standard requires):
 - ``td_territories`` (scenario, ord, id, name, color, region_id, rep_id, locked)
 - ``td_alignment`` (scenario, unit_id, territory_id NULL = unassigned); ``scenario`` is td_scenarios.ord
 - ``td_reps``      (ord, id, name, home_lon, home_lat, home_city, capacity, skills JSON)
-- ``td_adjacency`` (i, j, length_m, virtual) with unit indices
+- ``td_adjacency`` (i, j, length_m, virtual, line) with unit indices (adjacency_table.py)
 - ``td_unit_measures`` (fid, area_m2, perimeter_m) in the working (equal-area) CRS
 - ``layer_styles`` QGIS default styles for units and territories
 """
@@ -29,10 +29,7 @@ from itertools import repeat
 from typing import Any, Callable
 
 import numpy as np
-import shapely
-import shapely.errors
 
-from ..domain.adjacency import Adjacency
 from ..domain.errors import InputError, ProjectFileError
 from ..domain.reps import Rep
 from ..domain.territories import Region, Scenario, Territory
@@ -185,16 +182,6 @@ def write_reps(conn: sqlite3.Connection, reps: list[Rep]) -> None:
          optional_float(r.capacity), to_json(r.skills, f"the skills of rep {r.id!r}")) for k, r in enumerate(reps)])
 
 
-def write_adjacency(conn: sqlite3.Connection, adj: Adjacency) -> None:
-    if adj.lines is not None and len(adj.lines) == adj.edge_count:
-        empty = shapely.is_empty(adj.lines) | shapely.is_missing(adj.lines)
-        wkb = shapely.to_wkb(np.where(empty, None, adj.lines)).tolist()
-    else:
-        wkb = [None] * adj.edge_count
-    conn.executemany("INSERT INTO td_adjacency (i, j, length_m, virtual, line) VALUES (?, ?, ?, ?, ?)", zip(
-        adj.i.tolist(), adj.j.tolist(), sql_floats(adj.length), adj.virtual.astype(int).tolist(), wkb))
-
-
 def lookup(values: list, index: np.ndarray) -> list:
     """values[index] as a list, with None where index is -1 (unassigned / outside every unit)."""
     table = np.empty(len(values) + 1, dtype=object)
@@ -285,31 +272,16 @@ def parse_column_specs(value: object, what: str, present: set[str], table: str) 
     return specs
 
 
-def read_adjacency(conn: sqlite3.Connection, n: int) -> Adjacency:
-    i, j, length, virtual, line = rows(
-        conn, "SELECT i, j, length_m, virtual, line FROM td_adjacency ORDER BY rowid", 5)
-    if any(v is not None and type(v) is not bytes for v in line):
-        raise Damaged("td_adjacency.line holds something other than WKB")
-    try:
-        lines = shapely.from_wkb(np.array(line, dtype=object))
-    except shapely.errors.GEOSException:
-        raise Damaged("td_adjacency.line holds invalid WKB") from None
-    if len(lines) and not np.isin(shapely.get_type_id(lines[~shapely.is_missing(lines)]), (1, 5)).all():
-        raise Damaged("td_adjacency.line holds a geometry that is not a line")
-    lines = np.where(shapely.is_missing(lines), shapely.LineString(), lines)
-    adj = Adjacency(n=n, i=ints(i, "td_adjacency.i", 0, n), j=ints(j, "td_adjacency.j", 0, n),
-                    length=floats(length, "td_adjacency.length_m"),
-                    virtual=ints(virtual, "td_adjacency.virtual", 0, 2).astype(bool), lines=lines)
-    if (adj.i >= adj.j).any():
-        raise Damaged("td_adjacency has an edge whose i is not below its j")
-    return adj
-
-
 def read_reps(conn: sqlite3.Connection) -> list[Rep]:
     _, rid, name, lon, lat, city, capacity, skills = rows(
         conn, "SELECT ord, id, name, home_lon, home_lat, home_city, capacity, skills FROM td_reps ORDER BY ord", 8)
     rid, name, city = texts(rid, "td_reps.id"), texts(name, "td_reps.name"), texts(city, "td_reps.home_city")
     lon, lat = floats(lon, "td_reps.home_lon"), floats(lat, "td_reps.home_lat")
+    off = (np.abs(lon) > 180) | (np.abs(lat) > 90)  # NaN (no home) compares False
+    if off.any():
+        k = int(np.argmax(off))
+        raise Damaged(f"td_reps gives rep {rid[k]!r} the home ({lon[k]:.6g}, {lat[k]:.6g}), outside longitude ±180 / "
+                      "latitude ±90")
     capacity = floats(capacity, "td_reps.capacity")
     return [Rep(id=rid[k], name=name[k], home_lon=None if np.isnan(lon[k]) else float(lon[k]),
                 home_lat=None if np.isnan(lat[k]) else float(lat[k]), home_city=city[k], capacity=float(capacity[k]),
@@ -323,6 +295,8 @@ def read_scenarios(conn: sqlite3.Connection, index_of: dict[str, int], n: int) -
     layers, live = texts(layers, "td_scenarios.layer"), ints(live, "td_scenarios.live", 0, 2).tolist()
     if not names or len(set(names)) != len(names):
         raise Damaged("td_scenarios is empty or has a name twice")
+    if ordinal.tolist() != list(range(len(names))):  # td_pins and freeform_territories count on it
+        raise Damaged(f"td_scenarios.ord is not 0, 1, 2, … (it holds {', '.join(map(str, ordinal[:6].tolist()))})")
     slot = {int(o): k for k, o in enumerate(ordinal)}
 
     def scenario_of(values: tuple, table: str) -> list[int]:
@@ -364,6 +338,10 @@ def read_scenarios(conn: sqlite3.Connection, index_of: dict[str, int], n: int) -
         raise Damaged(f"td_alignment names territory {t!r}, which scenario {names[k]!r} lacks") from None
     if len(u_idx) and np.bincount(k_of * n + u_idx).max() > 1:
         raise Damaged("td_alignment assigns a unit twice in one scenario")
+    covered = np.bincount(k_of, minlength=len(names))
+    if (covered != n).any():  # with no unit twice: some unit has no row (it would silently be unassigned)
+        k = int(np.argmax(covered != n))
+        raise Damaged(f"td_alignment has rows for {covered[k]} of the {n} units in scenario {names[k]!r}")
     assignment = np.full((len(names), n), -1, dtype=np.int64)
     assignment[k_of, u_idx] = t_idx
     return [Scenario(names[k], territories[k], regions[k], assignment[k], layer=layers[k], live=bool(live[k]))

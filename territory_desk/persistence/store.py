@@ -20,11 +20,13 @@ import numpy as np
 import shapely
 
 from .. import __version__
+from ..domain.accounts import check_coordinates
 from ..domain.errors import InputError, ProjectFileError
+from ..domain.magnitudes import check_numeric_columns
 from ..domain.project import Project
 from ..domain.projection import to_crs
 from . import freeform_layer, gpkg, schema, segment_tables
-from . import activity_tables
+from . import activity_tables, adjacency_table
 from .reader import _one_line, load_project
 from .schema import lookup, sql_floats
 
@@ -135,7 +137,7 @@ def _write_project(conn: sqlite3.Connection, project: Project) -> None:
     segment_tables.write_layers(conn, project.layers)
     segment_tables.write_pins(conn, project.scenarios)
     activity_tables.write_activity(conn, project.activity)
-    schema.write_adjacency(conn, project.adjacency)
+    adjacency_table.write_adjacency(conn, project.adjacency)
     gpkg.create_layer_styles(conn)
     gpkg.add_default_style(conn, schema.TERRITORIES_LAYER, "territory colours",
                            gpkg.fill_style_qml("coalesce(\"color\", '#888888')", "50,50,50,255", 0.5))
@@ -167,6 +169,10 @@ def _check_savable(project: Project) -> None:
     ui = acc.unit_index
     if ui is not None and (len(ui) != len(acc) or (len(ui) and (ui.min() < -1 or ui.max() >= n))):
         raise InputError("the accounts' unit indices do not match the units")
+    # what the reader would refuse is never written (columns may have been changed in place)
+    check_numeric_columns(project.units.numeric, project.units.ids, "unit")
+    check_numeric_columns(acc.numeric, acc.ids, "account")
+    check_coordinates(acc.lon, acc.lat, acc.ids)
 
 
 def _write_units(conn: sqlite3.Connection, project: Project, srs: int) -> list[dict[str, str]]:

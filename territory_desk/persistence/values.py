@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..domain.magnitudes import BOUND_TEXT, describe_out_of_range, first_out_of_range
+
 
 class Damaged(Exception):
     """A value read from a project file is missing or of the wrong type (message: what and where)."""
@@ -28,14 +30,18 @@ def texts(values: tuple | list, what: str, nullable: bool = False) -> list:
     return list(values)
 
 
-def floats(values: tuple | list, what: str) -> np.ndarray:
-    """A float64 array from a column of REAL/INTEGER/NULL values (NULL -> NaN); infinities refused."""
+def floats(values: tuple | list, what: str, first_row: int = 1) -> np.ndarray:
+    """A float64 array from a column of REAL/INTEGER/NULL values (NULL -> NaN, "missing").
+
+    Infinities and magnitudes beyond ±MAX_MAGNITUDE (1e15) are refused naming the row: sums of
+    such values overflow (domain/magnitudes.py). ``first_row`` numbers the rows of a chunk."""
     if not set(map(type, values)) <= {float, int, type(None)}:
         bad = next(v for v in values if type(v) not in (float, int, type(None)))
         raise Damaged(f"{what} holds {_describe(bad)} where a number is expected")
-    arr = np.array(values, dtype=np.float64)
-    if np.isinf(arr).any():
-        raise Damaged(f"{what} holds an infinite number")
+    arr = np.array(values, dtype=np.float64)  # SQLite integers (int64) all fit
+    k = first_out_of_range(arr)
+    if k is not None:
+        raise Damaged(f"{what} holds {describe_out_of_range(float(arr[k]))} in row {first_row + k}; {BOUND_TEXT}")
     return arr
 
 

@@ -169,14 +169,15 @@ def stats_table(d: dict, fields: list[str] | None = None) -> str:
 
 
 def check_problems(project: Project, scenario: Scenario | None = None) -> list[str]:
-    """Human-readable problems: unassigned units, non-contiguous territories, accounts outside units."""
+    """Human-readable problems: what the reader repaired in the file, unassigned units, non-contiguous
+    territories, accounts outside units."""
     sc = scenario or project.scenario
+    problems = [f"repaired on open: {r}" for r in project.repairs]
     if sc.shapes is not None:  # freeform: overlaps, uncovered accounts, territories without a shape
         from .freeform import freeform_problems
 
-        return freeform_problems(project, sc)
+        return problems + freeform_problems(project, sc)
     s = scenario_stats(project, sc)
-    problems: list[str] = []
     unassigned = np.flatnonzero(sc.assignment < 0)
     if len(unassigned):
         ids = [project.units.ids[i] for i in unassigned[:10]]

@@ -46,6 +46,9 @@ class ProjectActions:
     def _error(self, text: str) -> None:
         QMessageBox.warning(self, "territory_desk", text)
 
+    def _notice(self, title: str, text: str) -> None:
+        QMessageBox.information(self, title, text)
+
     def _last_dir(self) -> str:
         return str(QSettings().value("files/lastDir", os.getcwd()))
 
@@ -131,11 +134,18 @@ class ProjectActions:
             self._lock_held = path
         _OPEN_IN_THIS_PROCESS.add(path)
         self.set_document(doc, read_only=read_only)
-        if recovered:
+        repairs = doc.project.repairs
+        if recovered or (repairs and not read_only):  # a save writes the repaired file
             self.setWindowModified(True)
             self._recovered_dirty = True
         self._remember(path)
-        self.show_message(f"Opened {path}" + (" (recovered edits restored)" if recovered else ""))
+        self.show_message(f"Opened {path}" + (" (recovered edits restored)" if recovered else "")
+                          + (f" ({len(repairs)} repair(s) made while reading it)" if repairs else ""))
+        if repairs:
+            self._notice("Project repaired on open",
+                         f"{os.path.basename(path)} was repaired while it was read (each repair is exact):\n\n"
+                         + "\n".join(f"• {r}" for r in repairs)
+                         + ("\n\nThe file itself is unchanged until you save." if not read_only else ""))
         return True
 
     def open_demo(self) -> None:

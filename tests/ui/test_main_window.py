@@ -206,6 +206,48 @@ def test_bad_file_reports_one_line(qtbot, window, tmp_path):
     assert window.model is None
 
 
+def test_damaged_project_reports_the_cli_sentence(qtbot, window, tmp_path, capsys):
+    """The open-failure message is the very sentence the CLI prints after `territory-desk: error:`."""
+    import sqlite3
+
+    from cli_runner import run
+    from conftest import make_grid_project
+    from territory_desk.persistence import save_project
+
+    bad = tmp_path / "bad.gpkg"
+    save_project(make_grid_project(), bad)
+    with sqlite3.connect(bad) as conn:
+        conn.execute("UPDATE td_reps SET capacity = 1e308 WHERE ord = 1")
+    code, _, err = run(capsys, "stats", bad)
+    assert code == 2
+    assert not window.open_path(str(bad))
+    assert window.errors == [err.removeprefix("territory-desk: error: ").rstrip("\n")]
+    assert "td_reps.capacity holds 1e+308 in row 2" in window.errors[0] and window.model is None
+
+
+def test_repairs_made_on_open_are_shown_and_a_save_writes_them(qtbot, window, tmp_path):
+    import sqlite3
+
+    from conftest import make_grid_project
+    from territory_desk.persistence import save_project
+
+    path = tmp_path / "dups.gpkg"
+    save_project(make_grid_project(), path)
+    with sqlite3.connect(path) as conn:
+        for _ in range(3):
+            conn.execute("INSERT INTO td_adjacency (i, j, length_m, virtual, line) "
+                         "SELECT i, j, length_m, virtual, line FROM td_adjacency")
+    notices = []
+    window._notice = lambda title, text: notices.append((title, text))
+    assert window.open_path(str(path))
+    assert window.model.doc.project.adjacency.edge_count == 60
+    assert len(notices) == 1 and "dropped 420 of 480 rows" in notices[0][1]
+    assert window.isWindowModified()  # closing asks to save the repaired file
+    assert window.save()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM td_adjacency").fetchone() == (60,)
+
+
 def test_selftest_command(demo):
     r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "--selftest", demo],
                        capture_output=True, text=True, timeout=120,
