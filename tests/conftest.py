@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # keep the tests' Qt settings (recent files, window layout) out of the user's configuration
@@ -13,11 +14,15 @@ import numpy as np
 import pytest
 import shapely
 
-from territory_desk.domain.accounts import AccountTable
-from territory_desk.domain.project import Project
-from territory_desk.domain.reps import Rep
-from territory_desk.domain.territories import Region, Territory
-from territory_desk.domain.units import UnitLayer
+from territory_desk.domain.model.accounts import AccountTable
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.reps import Rep
+from territory_desk.domain.model.territories import Region, Territory
+from territory_desk.domain.model.units import UnitLayer
+
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def make_grid_project(nx: int = 6, ny: int = 6, n_territories: int = 3, seed: int = 0) -> Project:
@@ -99,8 +104,8 @@ def window(qtbot, tmp_path):
     then ``window.default_answer``, then the dialog's default; errors are collected in ``window.errors``."""
     from PySide6.QtCore import QSettings
 
-    from territory_desk.ui.app import make_app
-    from territory_desk.ui.main_window import MainWindow
+    from territory_desk.ui.shell.app import make_app
+    from territory_desk.ui.shell.main_window import MainWindow
 
     make_app()
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))

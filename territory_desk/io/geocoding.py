@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .column_mapping import MISSING_TOKENS, ColumnMapping, parse_numbers
+from territory_desk.io.imports.column_mapping import MISSING_TOKENS, ColumnMapping, parse_numbers
 
 NOT_PLACED, BY_COORDINATES, BY_ZIP, BY_CITY, BY_COUNTY = 0, 1, 2, 3, 4
 METHOD_NAMES = {NOT_PLACED: "", BY_COORDINATES: "coordinates", BY_ZIP: "zip", BY_CITY: "city", BY_COUNTY: "county"}
@@ -32,7 +32,7 @@ class ZipTable:
 
 @functools.lru_cache(maxsize=1)
 def zip_table() -> ZipTable:
-    from .bundled_data import read_zip_centroids
+    from territory_desk.io.bundled_data import read_zip_centroids
 
     z = read_zip_centroids(contiguous=False)
     codes = z["zip"].astype(np.int64).to_numpy()
@@ -45,7 +45,7 @@ def zip_table() -> ZipTable:
 @functools.lru_cache(maxsize=1)
 def state_names() -> dict[str, str]:
     """casefolded state name or abbreviation -> USPS abbreviation (50 states, DC, territories)."""
-    from .bundled_data import read_states
+    from territory_desk.io.bundled_data import read_states
 
     states = read_states(contiguous=False)
     out = {ab.casefold(): ab for ab in states["STUSPS"]}
@@ -78,7 +78,7 @@ def norm_county(value: str) -> str:
 def city_table() -> dict[tuple[str, str], tuple[float, float]]:
     """(normalised city, state) -> (lon, lat): GeoNames places first, then the mean of the ZIP
     centroids of every USPS city name."""
-    from .bundled_data import read_us_cities, read_zip_centroids
+    from territory_desk.io.bundled_data import read_us_cities, read_zip_centroids
 
     out: dict[tuple[str, str], tuple[float, float]] = {}
     z = read_zip_centroids(contiguous=False)
@@ -98,7 +98,7 @@ def county_table() -> dict[tuple[str, str], tuple[float, float]]:
     """(normalised county name, state) -> a point inside the county (Census 2016 counties)."""
     import shapely
 
-    from .bundled_data import read_counties
+    from territory_desk.io.bundled_data import read_counties
 
     c = read_counties(contiguous=False)
     pts = shapely.get_coordinates(shapely.point_on_surface(np.asarray(c.geometry.array, dtype=object)))

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from ..domain.errors import InputError
-from ..domain.units import UnitLayer
-from .xml_guard import check_xml_file, check_zip_members
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.units import UnitLayer
+from territory_desk.io.tables.xml_guard import check_xml_file, check_zip_members
 
 ID_CANDIDATES = ("unit_id", "id", "geoid", "geoid20", "geoid10", "zcta5ce20", "zcta5ce10", "zip", "zipcode",
                  "postcode", "plz", "fips", "code", "objectid")

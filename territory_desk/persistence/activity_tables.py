@@ -13,8 +13,8 @@ import sqlite3
 
 import numpy as np
 
-from ..domain.activity import LOST, Activity, Leads, Opportunities, Quotas, Snapshots
-from .schema import Damaged, floats, ints, rows, sql_floats, texts
+from territory_desk.domain.model.activity import LOST, Activity, Leads, Opportunities, Quotas, Snapshots
+from territory_desk.persistence.schema import Damaged, floats, ints, rows, sql_floats, texts
 
 # the columns read and written (the DDL is in schema.TD_TABLES)
 COLUMNS = {

@@ -16,12 +16,12 @@ import numpy as np
 import shapely
 import shapely.errors
 
-from ..domain.adjacency import Adjacency
-from ..domain.edge_rows import EdgeRows
-from ..domain.errors import InputError
-from ..domain.magnitudes import BOUND, MAX_MAGNITUDE
-from .schema import sql_floats
-from .values import Damaged, floats, ints
+from territory_desk.domain.model.adjacency import Adjacency
+from territory_desk.domain.model.edge_rows import EdgeRows
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.magnitudes import BOUND, MAX_MAGNITUDE
+from territory_desk.persistence.schema import sql_floats
+from territory_desk.persistence.values import Damaged, floats, ints
 
 _CHUNK = 65_536
 _TABLE = "td_adjacency"

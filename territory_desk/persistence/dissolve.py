@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import shapely
 
-from ..domain.project import Project
-from . import gpkg, schema
-from .schema import Damaged
+from territory_desk.domain.model.project import Project
+from territory_desk.persistence import gpkg, schema
+from territory_desk.persistence.schema import Damaged
 
 
 _DISSOLVE_CACHE: dict[tuple[int, bytes], tuple[Any, Any]] = {}  # (id(geoms), members) -> (weakref, outline)

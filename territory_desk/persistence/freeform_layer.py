@@ -15,11 +15,12 @@ import sqlite3
 import numpy as np
 import shapely
 
-from ..domain.errors import InputError
-from ..domain.projection import to_crs, transform_geometries
-from . import gpkg, segment_tables
-from .dissolve import _dissolve
-from .schema import Damaged, check_table, ints, rows, texts
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.projection import to_crs, transform_geometries
+from territory_desk.persistence import gpkg
+from territory_desk.persistence import territory_layer_tables as segment_tables
+from territory_desk.persistence.dissolve import _dissolve
+from territory_desk.persistence.schema import Damaged, check_table, ints, rows, texts
 
 TABLE = "freeform_territories"
 COLUMNS = [("scenario", "INTEGER NOT NULL"), ("territory_id", "TEXT NOT NULL"), ("name", "TEXT"), ("color", "TEXT")]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from . import gpkg
+from territory_desk.persistence import gpkg
 
 
 class IntegrityCheck:

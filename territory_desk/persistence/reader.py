@@ -34,16 +34,17 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ..domain.accounts import AccountTable
-from ..domain.errors import InputError, ProjectFileError
-from ..domain.magnitudes import BOUND_TEXT, MAX_MAGNITUDE
-from ..domain.project import Project
-from ..domain.units import UnitLayer
-from . import freeform_layer, gpkg, schema, segment_tables
-from . import activity_tables, adjacency_table
-from .dissolve import _seed_dissolve_cache
-from .integrity import IntegrityCheck, damaged_message
-from .schema import Damaged, floats, json_value, rows, texts
+from territory_desk.domain.model.accounts import AccountTable
+from territory_desk.domain.model.errors import InputError, ProjectFileError
+from territory_desk.domain.model.magnitudes import BOUND_TEXT, MAX_MAGNITUDE
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.units import UnitLayer
+from territory_desk.persistence import freeform_layer, gpkg, schema
+from territory_desk.persistence import territory_layer_tables as segment_tables
+from territory_desk.persistence import activity_tables, adjacency_table
+from territory_desk.persistence.dissolve import _seed_dissolve_cache
+from territory_desk.persistence.integrity import IntegrityCheck, damaged_message
+from territory_desk.persistence.schema import Damaged, floats, json_value, rows, texts
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -30,10 +30,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..domain.errors import InputError, ProjectFileError
-from ..domain.reps import Rep
-from ..domain.territories import Region, Scenario, Territory
-from .values import Damaged, floats, ints, json_value, rows, texts  # noqa: F401 (readers import them from here)
+from territory_desk.domain.model.errors import InputError, ProjectFileError
+from territory_desk.domain.model.reps import Rep
+from territory_desk.domain.model.territories import Region, Scenario, Territory
+from territory_desk.persistence.values import Damaged, floats, ints, json_value, rows, texts  # noqa: F401 (readers import them from here)
 
 SCHEMA_VERSION = 2
 META_TABLE = "td_meta"

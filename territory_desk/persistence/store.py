@@ -19,16 +19,17 @@ from datetime import datetime, timezone
 import numpy as np
 import shapely
 
-from .. import __version__
-from ..domain.accounts import check_coordinates
-from ..domain.errors import InputError, ProjectFileError
-from ..domain.magnitudes import check_numeric_columns
-from ..domain.project import Project
-from ..domain.projection import to_crs
-from . import freeform_layer, gpkg, schema, segment_tables
-from . import activity_tables, adjacency_table
-from .reader import _one_line, load_project
-from .schema import lookup, sql_floats
+from territory_desk import __version__
+from territory_desk.domain.model.accounts import check_coordinates
+from territory_desk.domain.model.errors import InputError, ProjectFileError
+from territory_desk.domain.model.magnitudes import check_numeric_columns
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.projection import to_crs
+from territory_desk.persistence import freeform_layer, gpkg, schema
+from territory_desk.persistence import territory_layer_tables as segment_tables
+from territory_desk.persistence import activity_tables, adjacency_table
+from territory_desk.persistence.reader import _one_line, load_project
+from territory_desk.persistence.schema import lookup, sql_floats
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # The R-tree is an optional GeoPackage extension; filling it costs ~16 s per million points (SQLite

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.magnitudes import BOUND_TEXT, describe_out_of_range, first_out_of_range
+from territory_desk.domain.model.magnitudes import BOUND_TEXT, describe_out_of_range, first_out_of_range
 
 
 class Damaged(Exception):

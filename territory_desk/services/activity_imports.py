@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain.activity import Activity
-from ..domain.project import Project
-from ..io.activity_import import ActivityReport, build_leads, build_opportunities, build_quotas
-from ..io.activity_mapping import KINDS, apply_overrides, auto_map, check_kind, validate
-from ..io.column_mapping import ColumnMapping
-from ..io.table_limits import ReadLimits
-from ..io.tables import RawTable, read_table
-from .imports import ImportFailed, _nothing_imported, _transaction
+from territory_desk.domain.model.activity import Activity
+from territory_desk.domain.model.project import Project
+from territory_desk.io.imports.activity import ActivityReport, build_leads, build_opportunities, build_quotas
+from territory_desk.io.imports.activity_mapping import KINDS, apply_overrides, auto_map, check_kind, validate
+from territory_desk.io.imports.column_mapping import ColumnMapping
+from territory_desk.io.tables.limits import ReadLimits
+from territory_desk.io.tables.reader import RawTable, read_table
+from territory_desk.services.imports import ImportFailed, _nothing_imported, _transaction
 
 __all__ = ["KINDS", "ActivityImport", "ImportFailed", "preview", "plan_activity", "import_activity"]
 
@@ -40,7 +40,7 @@ def preview(path: str, kind: str, sheet: str | None = None, rows: int = 20,
 
 def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict | None) -> ColumnMapping:
     """A full mapping as chosen in the dialog (checked against the file), or overrides on the automatic one."""
-    from ..domain.errors import InputError
+    from territory_desk.domain.model.errors import InputError
 
     if isinstance(mapping, ColumnMapping):
         missing = [c for c in mapping.targets if c not in raw.columns]

@@ -26,18 +26,18 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from ..domain.accounts import locate_points
-from ..domain.adjacency import Adjacency, build_adjacency
-from ..domain.contiguity import count_pieces
-from ..domain.project import Project
-from ..domain.projection import LONLAT, transform_points
-from ..domain.reps import Rep
-from ..domain.territories import Region, Scenario, Territory
-from ..domain.units import UnitLayer
-from ..io.bundled_data import (
+from territory_desk.domain.model.accounts import locate_points
+from territory_desk.domain.model.adjacency import Adjacency, build_adjacency
+from territory_desk.domain.stats.contiguity import count_pieces
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.projection import LONLAT, transform_points
+from territory_desk.domain.model.reps import Rep
+from territory_desk.domain.model.territories import Region, Scenario, Territory
+from territory_desk.domain.model.units import UnitLayer
+from territory_desk.io.bundled_data import (
     CENSUS_CRS, CENSUS_REGIONS, REGION_IDS, REGION_OF_STATE, read_counties, read_us_cities,
 )
-from .synthetic_accounts import INDUSTRIES, generate_accounts
+from territory_desk.services.synthetic_accounts import INDUSTRIES, generate_accounts
 
 US_POPULATION = 320e6  # contiguous US, mid-2010s
 DEMO_SETTINGS = {"title": "US demo", "balance_fields": ["potential", "accounts"], "tolerance_pct": 5.0}

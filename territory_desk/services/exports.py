@@ -16,14 +16,14 @@ import contextlib
 import os
 from dataclasses import dataclass
 
-from ..domain.errors import InputError
-from ..domain.project import Project
-from ..io.exporters.figures import check_metric, default_metric, metric_label
-from .map_specs import (
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.project import Project
+from territory_desk.io.exporters.figures import check_metric, default_metric, metric_label
+from territory_desk.services.map_specs import (
     PAGES, MapRenderer, MapSpec, basemap_for, check_dpi, check_page, default_title, focus, source_note,
 )
-from .reports import stats_dict
-from .kpis import check_thematic
+from territory_desk.services.reports import stats_dict
+from territory_desk.services.kpis import check_thematic
 
 MAP_FORMATS = ("png", "svg", "pdf")
 TABLE_FORMATS = ("csv", "xlsx")
@@ -108,7 +108,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
     if fmt == "pptx":
         return _export_deck(spec, path, map_renderer)
     if fmt == "html":
-        from ..io.exporters.html_map import build_html_map
+        from territory_desk.io.exporters.html_map import build_html_map
 
         page_text = build_html_map(project, spec.scenario, spec.stats, title=spec.title, metric=spec.metric,
                                    territories=spec.territories, online_tiles=online_tiles, basemap=spec.basemap,
@@ -123,7 +123,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
 
 
 def _export_deck(spec: MapSpec, path: str, renderer: MapRenderer) -> ExportResult:
-    from ..io.exporters.pptx_deck import DeckOptions, build_deck
+    from territory_desk.io.exporters.pptx_deck import DeckOptions, build_deck
 
     project = spec.project
     dpi = min(spec.dpi, 200)  # pictures on slides: 200 dpi is plenty and keeps the file small
@@ -146,7 +146,7 @@ def _export_deck(spec: MapSpec, path: str, renderer: MapRenderer) -> ExportResul
 
 
 def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None, raw_csv: bool = False) -> ExportResult:
-    from ..io.exporters.tables import TABLES, build_table, write_csv, write_xlsx
+    from territory_desk.io.exporters.tables import TABLES, build_table, write_csv, write_xlsx
 
     kind = (table or "alignment").lower()
     kinds = list(TABLES) if kind == "all" and fmt == "xlsx" else [kind]
@@ -161,7 +161,7 @@ def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None, raw_csv
 
 
 def _export_layer(spec: MapSpec, fmt: str, path: str) -> ExportResult:
-    from ..io.exporters.layers import territory_frame, write_territory_layer
+    from territory_desk.io.exporters.layers import territory_frame, write_territory_layer
 
     frame = territory_frame(spec.project, spec.scenario, spec.stats, spec.territories)
     if fmt == "shp":  # several files: the writer moves them into place when complete

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from ..domain.document import Document
-from ..domain.engine import engine_for
-from ..domain.errors import InputError
-from ..domain.freeform import FreeformEngine
-from ..domain.freeform_commands import AddFreeformScenario, DrawTerritory, from_units
-from ..domain.project import Project
-from ..domain.projection import LONLAT, transform_geometries
-from ..domain.segments import live_scenario
-from ..domain.territories import Scenario
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.stats.freeform_engine import FreeformEngine
+from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory, from_units
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.projection import LONLAT, transform_geometries
+from territory_desk.domain.model.territory_layers import live_scenario
+from territory_desk.domain.model.territories import Scenario
 
 MAX_LISTED = 10
 

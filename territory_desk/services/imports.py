@@ -18,24 +18,24 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from ..domain.accounts import AccountTable, locate_points
-from ..domain.adjacency import Adjacency, build_adjacency
-from ..domain.errors import InputError
-from ..domain.data_commands import check_freeform_fits
-from ..domain.metrics import metric_fields
-from ..domain.segments import check_rules_fit
-from ..domain.project import Project
-from ..domain.projection import transform_geometries
-from ..domain.reps import Rep
-from ..domain.territories import UNASSIGNED
-from ..domain.units import UnitLayer
-from ..io.account_import import build_accounts
-from ..io.column_mapping import ColumnMapping, apply_overrides, auto_map, validate
-from ..io.import_report import ADDED, KEPT, ImportReport
-from ..io.rep_import import build_reps
-from ..io.table_limits import ReadLimits
-from ..io.tables import RawTable, read_table
-from ..io.unit_files import read_unit_layer
+from territory_desk.domain.model.accounts import AccountTable, locate_points
+from territory_desk.domain.model.adjacency import Adjacency, build_adjacency
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.editing.data import check_freeform_fits
+from territory_desk.domain.stats.metrics import metric_fields
+from territory_desk.domain.model.territory_layers import check_rules_fit
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.projection import transform_geometries
+from territory_desk.domain.model.reps import Rep
+from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.domain.model.units import UnitLayer
+from territory_desk.io.imports.accounts import build_accounts
+from territory_desk.io.imports.column_mapping import ColumnMapping, apply_overrides, auto_map, validate
+from territory_desk.io.imports.report import ADDED, KEPT, ImportReport
+from territory_desk.io.imports.reps import build_reps
+from territory_desk.io.tables.limits import ReadLimits
+from territory_desk.io.tables.reader import RawTable, read_table
+from territory_desk.io.unit_files import read_unit_layer
 
 
 class ImportFailed(InputError):
@@ -251,9 +251,9 @@ def import_units(target: str | Project, path: str, layer: str | None = None, id_
 def _transaction(target: str | Project, source: str, run) -> ImportReport:
     if isinstance(target, Project):
         return run(target)
-    from ..persistence.store import load_project, save_project
-    from .project_files import check_project_path
-    from .session_files import lock_owner
+    from territory_desk.persistence.store import load_project, save_project
+    from territory_desk.services.project_files import check_project_path
+    from territory_desk.services.session_files import lock_owner
 
     project_path = os.fspath(target)
     check_project_path(project_path)

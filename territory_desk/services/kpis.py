@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..domain.errors import InputError
-from ..domain.kpi_reviews import Review
-from ..domain.kpis import KPI_KEYS, KPI_KINDS, KPI_LABELS, KpiTable, compute_kpis
-from ..domain.periods import parse_period, quarters_between
-from ..io import safe_csv
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.kpis.reviews import Review
+from territory_desk.domain.kpis.measures import KPI_KEYS, KPI_KINDS, KPI_LABELS, KpiTable, compute_kpis
+from territory_desk.domain.model.periods import parse_period, quarters_between
+from territory_desk.io.tables import safe_csv
 
 KPI_PREFIX = "kpi:"
 TABLE_KPIS = ("revenue", "quota", "attainment_pct", "pipeline", "close_rate_pct", "avg_deal", "cycle_days",
@@ -161,7 +161,7 @@ def default_period(project) -> str:
 
 def thematic_fields(project) -> list[tuple[str, str]]:
     """(key, label) of what a thematic map can show: unit metrics, then KPIs as "kpi:KEY"."""
-    from ..domain.metrics import metric_fields
+    from territory_desk.domain.stats.metrics import metric_fields
 
     out = [(f.key, f.label) for f in metric_fields(project)]
     out += [(KPI_PREFIX + k, f"KPI: {KPI_LABELS[k]}") for k in KPI_KEYS]
@@ -174,7 +174,7 @@ def thematic_values(project, field: str, scenario=None, period: str | None = Non
     count or sum for account metrics), classified over the units. A KPI ("kpi:revenue", or a KPI key
     no metric has): the value of the unit's territory in the period (NaN for unassigned units and
     empty values), classified over the territories (a big territory does not weigh more)."""
-    from ..domain.metrics import metric_fields, unit_values
+    from territory_desk.domain.stats.metrics import metric_fields, unit_values
 
     scenario = scenario or project.scenario
     fields = metric_fields(project)
@@ -271,7 +271,7 @@ def check_thematic(project, thematic) -> ThematicSpec | None:
     if thematic is None or thematic == "":
         return None
     spec = parse_thematic(thematic) if isinstance(thematic, str) else thematic
-    from ..domain.metrics import metric_fields
+    from territory_desk.domain.stats.metrics import metric_fields
 
     key = spec.field[len(KPI_PREFIX):] if spec.field.startswith(KPI_PREFIX) else spec.field
     if spec.field not in {f.key for f in metric_fields(project)} and key not in KPI_LABELS:

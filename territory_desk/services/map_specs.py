@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .. import __version__
-from ..domain.errors import InputError
-from ..domain.project import Project
-from ..domain.territories import Scenario
+from territory_desk import __version__
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.territories import Scenario
 
 PAGES = {  # name -> (label, width, height in inches, landscape)
     "letter": ("Letter", 11.0, 8.5),
@@ -140,7 +140,7 @@ def source_note(project: Project) -> str:
 
 def basemap_for(project: Project):
     """State outlines (bundled Census data) when the project lies in the contiguous US, else None."""
-    from ..domain.projection import lonlat_bounds
+    from territory_desk.domain.model.projection import lonlat_bounds
 
     try:
         xmin, ymin, xmax, ymax = lonlat_bounds(project.units.geometry, project.units.source_crs)
@@ -154,7 +154,7 @@ def basemap_for(project: Project):
 @functools.lru_cache(maxsize=1)
 def _us_states():
     try:
-        from ..io.bundled_data import CENSUS_CRS, read_states
+        from territory_desk.io.bundled_data import CENSUS_CRS, read_states
 
         return np.asarray(read_states().geometry.values, dtype=object), CENSUS_CRS
     except Exception:  # the basemap is decoration: never fail an export because of it

@@ -23,16 +23,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..domain.commands import unique_scenario_name
-from ..domain.accounts import locate_points
-from ..domain.colors import distinct_colors, territory_neighbours
-from ..domain.engine import engine_for
-from ..domain.errors import InputError
-from ..domain.metrics import metric_fields, unit_values
-from ..domain.optimize import Constraint, Problem, Solution, make_problem, solve
-from ..domain.optimize.problem import INDEX, metric_matrix
-from ..domain.project import Project
-from ..domain.territories import UNASSIGNED, Scenario, Territory
+from territory_desk.domain.editing.territories import unique_scenario_name
+from territory_desk.domain.model.accounts import locate_points
+from territory_desk.domain.model.colors import distinct_colors, territory_neighbours
+from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.stats.metrics import metric_fields, unit_values
+from territory_desk.domain.optimize import Constraint, Problem, Solution, make_problem, solve
+from territory_desk.domain.optimize.problem import INDEX, metric_matrix
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.territories import UNASSIGNED, Scenario, Territory
 
 
 @dataclass

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 
-from ..domain.document import Document
-from ..domain.errors import InputError
-from ..domain.project import Project
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.project import Project
 
 
 def check_project_path(path: str) -> None:
@@ -14,13 +14,13 @@ def check_project_path(path: str) -> None:
 
 
 def open_document(path: str) -> Document:
-    from ..persistence.store import load_project
+    from territory_desk.persistence.store import load_project
 
     return Document(load_project(path), path)
 
 
 def save_document(doc: Document, path: str | None = None) -> str:
-    from ..persistence.store import save_project
+    from territory_desk.persistence.store import save_project
 
     target = path or doc.path
     if not target:
@@ -34,8 +34,8 @@ def save_document(doc: Document, path: str | None = None) -> str:
 def new_project_from_units(path: str, units_path: str, id_field: str | None = None,
                            name_field: str | None = None, layer: str | None = None) -> tuple[Project, str]:
     """Create a project file from a polygon layer; returns the project and the import report text."""
-    from ..io.unit_files import read_unit_layer
-    from ..persistence.store import save_project
+    from territory_desk.io.unit_files import read_unit_layer
+    from territory_desk.persistence.store import save_project
 
     check_project_path(path)
     if os.path.abspath(path) == os.path.abspath(units_path):
@@ -47,8 +47,8 @@ def new_project_from_units(path: str, units_path: str, id_field: str | None = No
 
 
 def create_demo(path: str, seed: int = 1) -> Project:
-    from ..persistence.store import save_project
-    from .demo import build_demo_project
+    from territory_desk.persistence.store import save_project
+    from territory_desk.services.demo import build_demo_project
 
     check_project_path(path)
     project = build_demo_project(seed)

@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from ..domain.engine import engine_for
-from ..domain.metrics import Stats
-from ..domain.project import Project
-from ..domain.territories import Scenario
-from ..io import safe_csv
+from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.metrics import Stats
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.territories import Scenario
+from territory_desk.io.tables import safe_csv
 
 
 def scenario_stats(project: Project, scenario: Scenario | None = None) -> Stats:
@@ -72,9 +72,9 @@ def level_stats(project: Project, stats: Stats, key: int | str, scenario: Scenar
     """(Level, Stats) of a hierarchy level (0 or "territory": the stats as they are): every metric
     summed per group (domain/hierarchy.py), deviations from the mean over the level's groups, and each
     group's area, perimeter, Polsby-Popper and contiguous pieces measured on its units."""
-    from ..domain.contiguity import count_pieces
-    from ..domain.hierarchy import level
-    from ..domain.metrics import derive_stats
+    from territory_desk.domain.stats.contiguity import count_pieces
+    from territory_desk.domain.stats.hierarchy import level
+    from territory_desk.domain.stats.metrics import derive_stats
 
     sc = scenario or project.scenario
     lv = level(project, key, sc)
@@ -174,7 +174,7 @@ def check_problems(project: Project, scenario: Scenario | None = None) -> list[s
     sc = scenario or project.scenario
     problems = [f"repaired on open: {r}" for r in project.repairs]
     if sc.shapes is not None:  # freeform: overlaps, uncovered accounts, territories without a shape
-        from .freeform import freeform_problems
+        from territory_desk.services.freeform import freeform_problems
 
         return problems + freeform_problems(project, sc)
     s = scenario_stats(project, sc)
@@ -197,7 +197,7 @@ def check_problems(project: Project, scenario: Scenario | None = None) -> list[s
 
 def segment_problems(project: Project, sc: Scenario) -> list[str]:
     """Accounts no territory layer takes (the layers' rules leave them out) and stale pins."""
-    from ..domain.segments import route_accounts
+    from territory_desk.domain.model.territory_layers import route_accounts
 
     problems: list[str] = []
     acc = project.accounts

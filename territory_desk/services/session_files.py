@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import shapely
 
-from ..domain.errors import InputError, ProjectFileError
-from ..domain.project import Project
-from ..domain.segments import TerritoryLayer, check_layers
-from ..domain.territories import Region, Scenario, Territory
+from territory_desk.domain.model.errors import InputError, ProjectFileError
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.territory_layers import TerritoryLayer, check_layers
+from territory_desk.domain.model.territories import Region, Scenario, Territory
 
 RECOVERY_FORMAT = "territory_desk-recovery-1"
 

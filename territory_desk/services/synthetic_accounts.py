@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..domain.accounts import AccountTable
+from territory_desk.domain.model.accounts import AccountTable
 
 INDUSTRIES: dict[str, float] = {  # industry -> share of accounts
     "Healthcare": 0.16,

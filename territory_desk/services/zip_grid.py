@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..domain.accounts import locate_points
-from ..domain.adjacency import build_adjacency
-from ..domain.project import Project
-from ..domain.projection import LONLAT, equal_area_crs, transform_geometries, transform_points
-from ..domain.units import UnitLayer
-from ..io.bundled_data import CENSUS_CRS, read_states, read_us_cities, read_zip_centroids
-from .demo import build_regional_scenario
-from .synthetic_accounts import generate_accounts
+from territory_desk.domain.model.accounts import locate_points
+from territory_desk.domain.model.adjacency import build_adjacency
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.projection import LONLAT, equal_area_crs, transform_geometries, transform_points
+from territory_desk.domain.model.units import UnitLayer
+from territory_desk.io.bundled_data import CENSUS_CRS, read_states, read_us_cities, read_zip_centroids
+from territory_desk.services.demo import build_regional_scenario
+from territory_desk.services.synthetic_accounts import generate_accounts
 
 ZIP_SETTINGS = {"title": "US ZIP benchmark", "balance_fields": ["potential", "accounts"], "tolerance_pct": 5.0}
 _KIND_ORDER = {"STANDARD": 0, "PO BOX": 1, "UNIQUE": 2, "MILITARY": 3}

@@ -45,8 +45,8 @@ RULES = [
 
 def prepare_project(path: str) -> None:
     """The demo project with segments, a team and the rule list, saved to ``path``."""
-    from territory_desk.domain.segments import TerritoryLayer
-    from territory_desk.domain.territories import Territory
+    from territory_desk.domain.model.territory_layers import TerritoryLayer
+    from territory_desk.domain.model.territories import Territory
     from territory_desk.persistence.store import load_project, save_project
     from territory_desk.services.project_files import create_demo
 
@@ -124,7 +124,7 @@ def _peak_mb() -> float:
 
 def child(project_path: str, csv_path: str, out_path: str, explain: bool, raw: bool = False) -> None:
     from territory_desk.persistence.store import load_project
-    from territory_desk.services.lead_assignment import assign_file
+    from territory_desk.services.leads import assign_file
 
     t0 = time.perf_counter()
     project = load_project(project_path)

@@ -20,10 +20,10 @@ import time
 import numpy as np
 import shapely
 
-from territory_desk.domain.accounts import AccountTable
-from territory_desk.domain.freeform import FreeformEngine
-from territory_desk.domain.freeform_index import PointGrid, account_xy, point_grid, unit_index
-from territory_desk.domain.territories import Scenario, Territory
+from territory_desk.domain.model.accounts import AccountTable
+from territory_desk.domain.stats.freeform_engine import FreeformEngine
+from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, point_grid, unit_index
+from territory_desk.domain.model.territories import Scenario, Territory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -44,7 +44,7 @@ def demo_project():
 
 
 def synthetic_accounts(project, n: int, rng) -> AccountTable:
-    from territory_desk.domain.projection import LONLAT, transform_points
+    from territory_desk.domain.model.projection import LONLAT, transform_points
 
     box = shapely.total_bounds(unit_index(project).geoms)
     k_city = int(n * 0.7)

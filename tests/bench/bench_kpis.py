@@ -22,10 +22,10 @@ import time
 import numpy as np
 import shapely
 
-from territory_desk.domain.activity import LOST, OPEN, WON, Activity, Leads, Opportunities, Quotas, _AccountLink
-from territory_desk.domain.kpis import compute_kpis
-from territory_desk.domain.periods import parse_period
-from territory_desk.domain.territories import Region, Territory
+from territory_desk.domain.model.activity import LOST, OPEN, WON, Activity, Leads, Opportunities, Quotas, _AccountLink
+from territory_desk.domain.kpis.measures import compute_kpis
+from territory_desk.domain.model.periods import parse_period
+from territory_desk.domain.model.territories import Region, Territory
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:
@@ -104,7 +104,7 @@ def thematic_bench(project, n_units: int) -> None:
 
     from territory_desk.services.kpis import thematic_values
     from territory_desk.ui.canvas.geometry_cache import GeometryCache
-    from territory_desk.ui.canvas.thematic_overlay import ThematicLayer, territory_border_path
+    from territory_desk.ui.canvas.overlays.thematic import ThematicLayer, territory_border_path
     from territory_desk.ui.canvas.view_transform import ViewTransform
     from territory_desk.ui.export.map_export import ensure_gui_app
 

@@ -3,8 +3,8 @@
 ``make_problem`` states the request over a project's units, ``solve`` runs METIS + repair +
 local search (balance, then compactness inside the tolerance band) and returns a ``Solution``.
 """
-from .problem import Constraint, InfeasibleError, Problem, check_feasible, make_problem, parse_tolerance
-from .solver import Solution, solve
+from territory_desk.domain.optimize.problem import Constraint, InfeasibleError, Problem, check_feasible, make_problem, parse_tolerance
+from territory_desk.domain.optimize.solver import Solution, solve
 
 __all__ = ["Constraint", "InfeasibleError", "Problem", "Solution", "check_feasible", "make_problem",
            "parse_tolerance", "solve"]

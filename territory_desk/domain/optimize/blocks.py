@@ -18,8 +18,8 @@ import heapq
 
 import numpy as np
 
-from .search import EPS, PP_IN_BALANCE
-from .state import SearchState
+from territory_desk.domain.optimize.search import EPS, PP_IN_BALANCE
+from territory_desk.domain.optimize.state import SearchState
 
 
 def neighbour_territories(st: SearchState, t: int) -> set[int]:

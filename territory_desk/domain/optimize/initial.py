@@ -20,7 +20,7 @@ from collections import deque
 
 import numpy as np
 
-from .problem import WorkGraph
+from territory_desk.domain.optimize.problem import WorkGraph
 
 
 def metis_partition(g: WorkGraph, weight: np.ndarray, k: int, seed: int, ufactor: int = 10) -> np.ndarray:

@@ -32,10 +32,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from ..adjacency import Adjacency
-from ..errors import InputError
-from ..metrics import metric_fields, unit_values
-from ..projection import transform_points
+from territory_desk.domain.model.adjacency import Adjacency
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.stats.metrics import metric_fields, unit_values
+from territory_desk.domain.model.projection import transform_points
 
 INDEX = "index"
 

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .state import EXCESS, FOUR_PI, SearchState
+from territory_desk.domain.optimize.state import EXCESS, FOUR_PI, SearchState
 
 EPS = 1e-12
 PP_IN_BALANCE = 0.05  # weight of ΣPP in the balance objective (a tie-breaker)

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .blocks import diffuse, kick, territory_graph, transfer
-from .initial import fill_empty, grow_regions, metis_by_component, metis_partition, repair_contiguity, subgraph
-from .problem import Constraint, Problem
-from .search import anneal, anneal_soft, out_of_band, sweep
-from .state import SearchState
+from territory_desk.domain.optimize.blocks import diffuse, kick, territory_graph, transfer
+from territory_desk.domain.optimize.initial import fill_empty, grow_regions, metis_by_component, metis_partition, repair_contiguity, subgraph
+from territory_desk.domain.optimize.problem import Constraint, Problem
+from territory_desk.domain.optimize.search import anneal, anneal_soft, out_of_band, sweep
+from territory_desk.domain.optimize.state import SearchState
 
 Progress = Callable[[float, str], None]
 # annealing: iterations per unit, temperatures (in Polsby-Popper units), band penalty from b0 to b1

@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from ..contiguity import components_among
-from .problem import Problem
+from territory_desk.domain.stats.contiguity import components_among
+from territory_desk.domain.optimize.problem import Problem
 
 DISPERSION = 10.0  # weight of the dispersion around territory centres in the balance objective
 EXCESS = 20.0  # cost of one tolerance-width outside the band, relative to the quadratic pull

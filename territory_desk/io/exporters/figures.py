@@ -10,8 +10,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from ...domain.errors import InputError
-from ...domain.metrics import metric_fields
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.stats.metrics import metric_fields
 
 MINUS = "\u2212"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")

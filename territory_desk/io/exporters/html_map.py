@@ -21,12 +21,12 @@ import folium
 import numpy as np
 import shapely
 
-from ...domain.membership import account_territories
-from ...domain.projection import LONLAT, to_crs, transform_geometries
-from .figures import compact, metric_label, safe_color, signed_pct, territory_rows
-from .layers import dissolved_territories
-from .leaflet_assets import external_references, inline_assets, license_notice
-from .safe_html import Markup, PageScript, html_template, html_text, js_json
+from territory_desk.domain.stats.membership import account_territories
+from territory_desk.domain.model.projection import LONLAT, to_crs, transform_geometries
+from territory_desk.io.exporters.figures import compact, metric_label, safe_color, signed_pct, territory_rows
+from territory_desk.io.exporters.layers import dissolved_territories
+from territory_desk.io.exporters.leaflet_assets import external_references, inline_assets, license_notice
+from territory_desk.io.exporters.safe_html import Markup, PageScript, html_template, html_text, js_json
 
 MAX_VERTICES_TOLERANCE = 1 / 4000  # simplification tolerance as a share of the map's extent
 # Tooltips and popups are built as DOM nodes with textContent: project strings are never parsed as HTML.

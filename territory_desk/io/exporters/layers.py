@@ -23,10 +23,10 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from ...domain.errors import InputError
-from ...domain.projection import LONLAT, to_crs
-from ...persistence.freeform_layer import territory_geometries
-from .figures import compact, signed_pct, territory_rows
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.projection import LONLAT, to_crs
+from territory_desk.persistence.freeform_layer import territory_geometries
+from territory_desk.io.exporters.figures import compact, signed_pct, territory_rows
 
 LAYER_FORMATS = {  # format -> (GDAL driver, file extension)
     "gpkg": ("GPKG", ".gpkg"),

@@ -16,7 +16,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from ...domain.errors import TerritoryDeskError
+from territory_desk.domain.model.errors import TerritoryDeskError
 
 _EXTERNAL = re.compile(r"<script[^>]*\ssrc\s*=\s*[\"']?\s*(https?:)?//|<link[^>]*href\s*=\s*[\"']?\s*(https?:)?//",
                        re.IGNORECASE)

@@ -27,7 +27,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POS
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from .figures import TerritoryRow, compact, metric_label, signed_pct, territory_rows
+from territory_desk.io.exporters.figures import TerritoryRow, compact, metric_label, signed_pct, territory_rows
 
 SLIDE_W, SLIDE_H = 13.333, 7.5  # inches (PowerPoint widescreen)
 MARGIN = 0.45

@@ -18,9 +18,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from ...domain.territories import UNASSIGNED
-from ..safe_csv import write_csv_file
-from .figures import territory_rows
+from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.io.tables.safe_csv import write_csv_file
+from territory_desk.io.exporters.figures import territory_rows
 
 TABLES = ("alignment", "accounts", "summary")
 ALIGNMENT_HEADER = ["unit_id", "unit_name", "territory_id", "territory", "region", "rep_id", "rep"]
@@ -65,7 +65,7 @@ def accounts_table(project, scenario, d: dict, territories=None) -> Table:
     where = acc.unit_index if acc.unit_index is not None else np.full(len(acc), -1)
     terr = np.where(where >= 0, a[np.maximum(where, 0)] if len(a) else -1, UNASSIGNED)
     if scenario.shapes is not None:  # freeform: the polygon each account lies in
-        from ...domain.membership import account_territories
+        from territory_desk.domain.stats.membership import account_territories
 
         terr = account_territories(project, scenario)
     keep = np.arange(len(acc)) if territories is None else np.flatnonzero(np.isin(terr, list(territories)))

@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 from PySide6.QtGui import QPainterPath
 
-from .qt_buffers import gather_ranges, path_from_coords
+from territory_desk.ui.canvas.qt_buffers import gather_ranges, path_from_coords
 
 MAX_LEVELS = 6
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
-from .geometry_cache import GeometryCache
+from territory_desk.ui.canvas.geometry_cache import GeometryCache
 
 HALO_OFFSETS = ((-1.2, 0.0), (1.2, 0.0), (0.0, -1.2), (0.0, 1.2), (-0.9, -0.9), (0.9, 0.9), (-0.9, 0.9), (0.9, -0.9))
 REPLACE_FRACTION = 0.2

@@ -9,9 +9,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPainter
 
-from .geometry_cache import LevelGeometry
-from .layer_renderer import LayerRenderer
-from .view_transform import ViewTransform
+from territory_desk.ui.canvas.geometry_cache import LevelGeometry
+from territory_desk.ui.canvas.layer_renderer import LayerRenderer
+from territory_desk.ui.canvas.view_transform import ViewTransform
 
 FULL_RENDER_SHARE = 0.6  # dirty area above this share of the image: render everything instead
 

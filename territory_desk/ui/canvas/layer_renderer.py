@@ -21,11 +21,11 @@ import shapely
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
 
-from ...domain.projection import LONLAT, to_crs, transform_geometries, transform_points
-from .geometry_cache import ChunkedLines, GeometryCache, LevelGeometry
-from .labels import TerritoryLabels, draw_halo_text, elide, territory_font, text_rect, unit_font
-from .qt_buffers import polygonf
-from .view_transform import ViewTransform
+from territory_desk.domain.model.projection import LONLAT, to_crs, transform_geometries, transform_points
+from territory_desk.ui.canvas.geometry_cache import ChunkedLines, GeometryCache, LevelGeometry
+from territory_desk.ui.canvas.labels import TerritoryLabels, draw_halo_text, elide, territory_font, text_rect, unit_font
+from territory_desk.ui.canvas.qt_buffers import polygonf
+from territory_desk.ui.canvas.view_transform import ViewTransform
 
 LAYERS = ("accounts", "basemap", "unit_labels", "territory_labels")
 CACHED_FRACTION = 0.5  # draw whole cached territory paths when this share of units is in view

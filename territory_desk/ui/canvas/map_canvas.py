@@ -18,14 +18,14 @@ from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPointF, Qt, QTimer, S
 from PySide6.QtGui import QDrag, QImage, QPainter
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from ...domain.projection import LONLAT
-from ..doc_model import DocModel
-from .geometry_cache import GeometryCache
-from .layer_image import LayerImage
-from .layer_renderer import LAYERS, LayerRenderer
-from .navigation import CanvasNavigation
-from .tools import TOOLS, Tool
-from .view_transform import ViewTransform
+from territory_desk.domain.model.projection import LONLAT
+from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.canvas.geometry_cache import GeometryCache
+from territory_desk.ui.canvas.layer_image import LayerImage
+from territory_desk.ui.canvas.layer_renderer import LAYERS, LayerRenderer
+from territory_desk.ui.canvas.navigation import CanvasNavigation
+from territory_desk.ui.canvas.tools import TOOLS, Tool
+from territory_desk.ui.canvas.view_transform import ViewTransform
 
 UNITS_MIME = "application/x-territory-desk-units"
 ZOOM_SETTLE_MS = 80

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
-from .view_transform import ViewTransform
+from territory_desk.ui.canvas.view_transform import ViewTransform
 
 
 class CanvasNavigation:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .map_canvas import MapCanvas
+    from territory_desk.ui.canvas.map_canvas import MapCanvas
 
 BAND_PEN = QColor(20, 50, 140, 230)
 BAND_FILL = QColor(40, 90, 200, 45)

@@ -6,10 +6,10 @@ import os
 
 from PySide6.QtWidgets import QDialogButtonBox
 
-from ...domain.errors import TerritoryDeskError
-from ...io.activity_mapping import missing_essentials, target_choices, validate
-from ...io.column_mapping import ColumnMapping
-from .import_dialogs import ColumnMappingDialog
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.io.imports.activity_mapping import missing_essentials, target_choices, validate
+from territory_desk.io.imports.column_mapping import ColumnMapping
+from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog
 
 LABELS = {
     "id": "Id", "account": "Account id", "amount": "Amount", "stage": "Stage", "status": "Status (open/won/lost)",

@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
     QPushButton, QTableView, QVBoxLayout,
 )
 
-from ...domain.errors import TerritoryDeskError
-from ...domain.scenario_compare import COMPACTNESS, Comparison, compare
-from ...domain.segment_commands import PromoteScenario
-from ...domain.segments import layer_label, live_scenario
-from ...services import scenario_compare as svc
-from ..canvas.diff_overlay import DiffOverlay
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.domain.compare import COMPACTNESS, Comparison, compare
+from territory_desk.domain.editing.territory_layers import PromoteScenario
+from territory_desk.domain.model.territory_layers import layer_label, live_scenario
+from territory_desk.services import compare as svc
+from territory_desk.ui.canvas.overlays.diff import DiffOverlay
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ["Territory", "Status", "Rep A → B", "A", "B", "Change", "Change %"]

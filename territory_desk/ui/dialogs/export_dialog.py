@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from ...domain.errors import TerritoryDeskError
-from ...services.exports import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS, map_spec
-from ...services.map_specs import default_title
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.services.exports import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS, map_spec
+from territory_desk.services.map_specs import default_title
 
 FORMATS = [  # (key, label)
     ("pdf", "PDF map (vector)"), ("png", "PNG image"), ("svg", "SVG map (vector)"), ("pptx", "PowerPoint deck"),
@@ -259,8 +259,8 @@ class ExportDialog(QDialog):
         self.stack.setCurrentWidget(self.preview)
 
     def _table_preview(self, o: dict) -> None:
-        from ...io.exporters.tables import build_table
-        from ...io.safe_csv import safe_cell
+        from territory_desk.io.exporters.tables import build_table
+        from territory_desk.io.tables.safe_csv import safe_cell
 
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"])
         table = build_table(o["table"], self.project, spec.scenario, spec.stats, spec.territories)

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ...domain.errors import TerritoryDeskError
-from ...io.column_mapping import ColumnMapping, missing_essentials, target_choices, validate
-from ...io.import_report import ImportReport
-from ...io.tables import RawTable
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.io.imports.column_mapping import ColumnMapping, missing_essentials, target_choices, validate
+from territory_desk.io.imports.report import ImportReport
+from territory_desk.io.tables.reader import RawTable
 
 
 TARGET_LABELS = {

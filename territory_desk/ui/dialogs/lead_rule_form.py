@@ -11,9 +11,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSizePolicy, QSpinBox, QWidget
 
-from ...domain.conditions import Condition
-from ...domain.errors import TerritoryDeskError
-from ...domain.lead_rules import CONDITION_TARGETS, FALLBACK_TARGETS, RULE_TYPES, plan_for, team_names
+from territory_desk.domain.model.conditions import Condition
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.domain.leads.rules import CONDITION_TARGETS, FALLBACK_TARGETS, RULE_TYPES, plan_for, team_names
 
 ERROR_STYLE = "color: #b00020;"
 AUTO_LAYER = "(the layer whose rule the lead satisfies)"

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ...domain.errors import InputError
-from ...domain.commands import unique_scenario_name
-from ...services.optimize import OptimizeOptions
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.editing.territories import unique_scenario_name
+from territory_desk.services.optimize import OptimizeOptions
 
 COL_METRIC, COL_TOL, COL_WEIGHT = 0, 1, 2
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
-from ...domain.hierarchy import DEFAULT_LEVEL_NAMES
+from territory_desk.domain.stats.hierarchy import DEFAULT_LEVEL_NAMES
 
 LEVEL_HELP = ("Level 1 is the territories, level 2 the regions they belong to, level 3 the areas above "
               "those regions, and so on. The names label the Metrics dock's Level box and "

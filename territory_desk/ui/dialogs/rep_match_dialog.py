@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ...domain.errors import TerritoryDeskError
-from ...domain.rep_matching import COMPONENTS, DEFAULT_WEIGHTS, LABELS, MatchOptions, default_weights, match_reps
-from ...services.rep_matching import apply_command, breakdown, status
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.domain.reps.matching import COMPONENTS, DEFAULT_WEIGHTS, LABELS, MatchOptions, default_weights, match_reps
+from territory_desk.services.reps import apply_command, breakdown, status
 
 COL_KEEP, COL_TERRITORY, COL_CURRENT, COL_SUGGESTED, COL_SCORE, COL_STATUS = range(6)
 CHANGED = QColor(255, 213, 79, 70)

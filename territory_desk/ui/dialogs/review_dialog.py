@@ -13,11 +13,11 @@ from PySide6.QtWidgets import (
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
 )
 
-from ...domain.errors import TerritoryDeskError
-from ...domain.hierarchy import level_names
-from ...domain.kpi_reviews import DEFAULT_THRESHOLD_PCT, TOTAL_ID, Review, review_periods
-from ...domain.kpis import KPI_LABELS
-from ...services.kpis import available_periods, format_value
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.domain.stats.hierarchy import level_names
+from territory_desk.domain.kpis.reviews import DEFAULT_THRESHOLD_PCT, TOTAL_ID, Review, review_periods
+from territory_desk.domain.kpis.measures import KPI_LABELS
+from territory_desk.services.kpis import available_periods, format_value
 
 COLUMNS = ("revenue", "attainment_pct", "accounts_per_rep", "pipeline_per_rep", "opportunities_per_rep")
 FLAGGED = QColor(255, 226, 196)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout
 
-from ...services.kpis import KPI_PREFIX, available_periods, default_period, thematic_fields
-from ..canvas.thematic_overlay import METHODS, RAMPS, ThematicSpec
+from territory_desk.services.kpis import KPI_PREFIX, available_periods, default_period, thematic_fields
+from territory_desk.ui.canvas.overlays.thematic import METHODS, RAMPS, ThematicSpec
 
 
 class ThematicDialog(QDialog):

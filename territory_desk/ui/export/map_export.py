@@ -27,17 +27,17 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSize, QSizeF
 from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
-from ...domain.errors import InputError
-from ...domain.projection import to_crs, transform_geometries
-from ...domain.territories import Scenario
-from ...io.exporters.figures import territory_rows, wash
-from ...services.map_specs import MapSpec
-from ..canvas.freeform_overlay import paint_freeform, shapes_bbox
-from ..canvas.geometry_cache import GeometryCache
-from ..canvas.labels import draw_halo_text
-from ..canvas.layer_renderer import LayerRenderer, LayerStyle
-from ..canvas.view_transform import ViewTransform
-from . import map_layout as L
+from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.projection import to_crs, transform_geometries
+from territory_desk.domain.model.territories import Scenario
+from territory_desk.io.exporters.figures import territory_rows, wash
+from territory_desk.services.map_specs import MapSpec
+from territory_desk.ui.canvas.freeform.overlay import paint_freeform, shapes_bbox
+from territory_desk.ui.canvas.geometry_cache import GeometryCache
+from territory_desk.ui.canvas.labels import draw_halo_text
+from territory_desk.ui.canvas.layer_renderer import LayerRenderer, LayerStyle
+from territory_desk.ui.canvas.view_transform import ViewTransform
+from territory_desk.ui.export import map_layout as L
 
 MAX_PIXELS = 120_000_000  # 600 dpi on a 16:9 slide is 48 Mpx; refuse absurd sizes
 WASH = 0.7  # how far territories outside the focus fade towards the background
@@ -223,7 +223,7 @@ class QtMapRenderer:
         painter.translate(rect.topLeft())
         renderer.render(painter, view, level)
         if not overview and (getattr(spec, "thematic", None) is not None or getattr(spec, "heatmap", False)):
-            from ..canvas.thematic_overlay import draw_export_layers  # issue 8: choropleth / heat map
+            from territory_desk.ui.canvas.overlays.thematic import draw_export_layers  # issue 8: choropleth / heat map
 
             draw_export_layers(painter, spec, view, level, cache)
             renderer.draw_territory_labels(painter, view)  # names over the classes

@@ -14,9 +14,9 @@ from pyproj import Geod, Transformer
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 
-from ...domain.projection import LONLAT
-from ...io.exporters.figures import TerritoryRow, compact, signed_pct
-from ..canvas.view_transform import ViewTransform
+from territory_desk.domain.model.projection import LONLAT
+from territory_desk.io.exporters.figures import TerritoryRow, compact, signed_pct
+from territory_desk.ui.canvas.view_transform import ViewTransform
 
 UNIT = 96.0  # logical units per inch
 INK = QColor("#1a1a1a")

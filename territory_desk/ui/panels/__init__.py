@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QToolBar
 
-from ...domain.metrics import metric_fields
+from territory_desk.domain.stats.metrics import metric_fields
 
 UNITS_MIME = "application/x-territory-desk-units"  # text "1,2,3": unit indices dragged from the canvas
 
@@ -99,13 +99,13 @@ def is_checked(state) -> bool:
 
 def __getattr__(name: str):  # lazy: importing a helper must not import both panels
     if name == "TerritoryPanel":
-        from .territory_panel import TerritoryPanel
+        from territory_desk.ui.panels.territories.panel import TerritoryPanel
         return TerritoryPanel
     if name == "MetricsPanel":
-        from .metrics_panel import MetricsPanel
+        from territory_desk.ui.panels.metrics.panel import MetricsPanel
         return MetricsPanel
     if name == "BalanceChart":
-        from .balance_chart import BalanceChart
+        from territory_desk.ui.panels.metrics.balance_chart import BalanceChart
         return BalanceChart
     raise AttributeError(name)
 

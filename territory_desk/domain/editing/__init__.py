@@ -1,0 +1,1 @@
+"""Editing: commands (do/undo) over the open Document, grouped by what they change."""

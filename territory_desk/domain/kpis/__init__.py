@@ -1,0 +1,1 @@
+"""Sales performance: KPIs per territory and hierarchy level and period, snapshots and period reviews."""

@@ -1,0 +1,1 @@
+"""Lead routing: the ordered rules, where a lead belongs, and the router."""

@@ -1,0 +1,1 @@
+"""Rep matching: scores of every rep x territory pair and the optimal plan."""

@@ -1,0 +1,1 @@
+"""CRM files -> project data: column mapping, accounts, reps, activity, and the import report."""

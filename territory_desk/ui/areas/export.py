@@ -1,0 +1,144 @@
+"""Main-window actions for export: File → Export… (dialog with a preview) and Edit → Copy map.
+
+Exports run on a worker thread behind a progress dialog (run_with_progress) with their own
+QtMapRenderer, whose geometry cache is built on the first export and kept for the next ones; the
+preview and the clipboard copy draw on the UI thread over the canvas's geometry cache.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+
+from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.ui.export.map_export import QtMapRenderer
+from territory_desk.ui.shell.workers import run_with_progress
+
+CLIPBOARD_DPI = 144  # a 16:9 slide picture of 1920 x 1080 pixels
+
+
+class ExportActions(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self._worker_renderer = QtMapRenderer()  # used by one export at a time (the dialog is modal)
+        self.act_export = QAction("&Export…", window)
+        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
+        self.act_export.setObjectName("actionExport")
+        self.act_export.triggered.connect(self.export_dialog)
+        self.act_copy_map = QAction("Copy &map to clipboard", window)
+        self.act_copy_map.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.act_copy_map.setObjectName("actionCopyMap")
+        self.act_copy_map.triggered.connect(self.copy_map)
+        file_menu, edit_menu = window.menus["file"], window.menus["edit"]
+        quit_action = getattr(window, "act_quit", None)
+        if quit_action is not None and quit_action in file_menu.actions():
+            file_menu.insertAction(quit_action, self.act_export)
+            file_menu.insertSeparator(quit_action)
+        else:
+            file_menu.addAction(self.act_export)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_copy_map)
+        for menu in (file_menu, edit_menu):
+            menu.aboutToShow.connect(self.update_enabled)
+        window.installEventFilter(self)  # a new document adds the canvas as a child of the window
+        self.update_enabled()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.ChildAdded:
+            QTimer.singleShot(0, self.update_enabled)
+        return False
+
+    def update_enabled(self) -> None:
+        has = getattr(self.window, "model", None) is not None and getattr(self.window, "canvas", None) is not None
+        self.act_export.setEnabled(has)
+        self.act_copy_map.setEnabled(has)
+
+    # ---- small steps tests can replace -------------------------------------------------------------
+    def _run_dialog(self, dialog) -> bool:
+        return bool(dialog.exec())
+
+    def _error(self, text: str) -> None:
+        self.window._error(text)  # MainWindow's message box (tests replace it)
+
+    def _message(self, text: str) -> None:
+        if hasattr(self.window, "show_message"):
+            self.window.show_message(text)
+
+    # ---- actions -----------------------------------------------------------------------------------
+    def make_dialog(self):
+        from territory_desk.ui.dialogs.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
+        dialog.map_extras = self.map_extras()
+        return dialog
+
+    def map_extras(self) -> dict:
+        """The thematic map and heat map shown on the canvas, so exports show the map as it is."""
+        kpi = getattr(self.window, "kpi_actions", None)
+        return kpi.export_options() if kpi is not None else {}
+
+    def export_dialog(self) -> None:
+        if self.window.model is None or self.window.canvas is None:
+            return
+        dialog = self.make_dialog()
+        try:
+            if self._run_dialog(dialog):
+                self.run_export(dialog.options())
+        finally:
+            dialog.deleteLater()
+
+    def run_export(self, options: dict) -> str | None:
+        """Run an export (keyword arguments of services.exports.export) off the UI thread; returns
+        the written path, or None when it failed (the user was told why)."""
+        from territory_desk.services.exports import export
+
+        doc = self.window.model.doc
+        opts = {**self.map_extras(), **options}
+        fmt, out = opts.pop("fmt"), opts.pop("out")
+        renderer = self._worker_renderer
+        box: dict = {}  # filled on the worker thread before it ends (not through queued signals)
+
+        def job():
+            try:
+                box["result"] = export(doc.project, fmt, out, map_renderer=renderer, project_path=doc.path, **opts)
+            except BaseException as exc:
+                box["error"] = exc
+                raise
+
+        try:
+            run_with_progress(self.window, f"Exporting {fmt.upper()}…", job)
+        except (TerritoryDeskError, OSError):
+            pass  # reported below from the box
+        error = box.get("error")
+        if isinstance(error, (TerritoryDeskError, OSError)):
+            self._error(f"Export failed: {error}")
+            return None
+        if error is not None:
+            raise error
+        result = box["result"]
+        self._message(result.message[0].upper() + result.message[1:])
+        return result.path
+
+    def copy_map(self) -> None:
+        """The current view as a 16:9 picture with legend and scale bar, on the clipboard."""
+        from territory_desk.services.exports import map_spec
+
+        window = self.window
+        if window.model is None or window.canvas is None:
+            return
+        canvas = window.canvas
+        layers = {k: canvas.layer_visible(k) for k in ("accounts", "basemap", "unit_labels", "territory_labels")}
+        try:
+            spec = map_spec(window.model.doc.project, page="slide", dpi=CLIPBOARD_DPI, bounds=canvas.view.world_bounds(),
+                            layers=layers, project_path=window.model.doc.path, **self.map_extras())
+            image = QtMapRenderer(canvas.cache).image(spec)
+        except TerritoryDeskError as exc:
+            self._error(f"Could not copy the map: {exc}")
+            return
+        QGuiApplication.clipboard().setImage(image)
+        self._message(f"Map copied to the clipboard ({image.width()} x {image.height()} pixels)")
+
+
+def install(window) -> None:
+    """Add this area's actions to the window's menus (window.menus[name] is a QMenu)."""
+    window.export_actions = ExportActions(window)

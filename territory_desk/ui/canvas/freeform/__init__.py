@@ -1,0 +1,1 @@
+"""Freeform territories on the canvas: drawing and editing tools and their overlay."""

@@ -1,0 +1,1 @@
+"""The KPI dashboard dock: the KPI table and its charts."""

@@ -1,0 +1,1 @@
+"""The Metrics dock: the balance table, the bar chart and the summary."""

@@ -1,0 +1,1 @@
+"""The Territories dock: the regions -> territories tree, its actions and region editing."""
