@@ -69,7 +69,6 @@ def _edits(a, scenario) -> list:
     after the other so that a later edit can name a region an earlier one added."""
     from territory_desk.domain.editing.regions import (
         AddRegion, DeleteRegion, MoveTerritories, RenameRegion, SetLevelNames, SetRegionParent, find_region,
-        find_territory,
     )
 
     if a.to is not None and a.assign is None:
@@ -100,7 +99,7 @@ def _edits(a, scenario) -> list:
         keys = [k.strip() for k in a.assign.split(",") if k.strip()]
         if not keys:
             raise InputError("--assign needs at least one territory id or name")
-        idx = sorted({find_territory(scenario, k) for k in keys})
+        idx = sorted({scenario.territory_index(k) for k in keys})
         r = _region_or_top(scenario, a.to)
         n = len(idx)
         return MoveTerritories(idx, r), lambda: (f"put {n} territor{'y' if n == 1 else 'ies'} into "
