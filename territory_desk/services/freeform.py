@@ -8,7 +8,6 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
 from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory, from_units
@@ -47,7 +46,7 @@ def freeform_issues(project: Project, scenario: Scenario, engine: FreeformEngine
     empty territories, from ``engine`` (the live one) or a fresh evaluation."""
     if not scenario.is_freeform:
         raise InputError(f"scenario {scenario.name!r} is not freeform")
-    engine = engine if engine is not None else engine_for(project, scenario)
+    engine = engine if engine is not None else FreeformEngine.for_scenario(project, scenario)
     shapes = engine.shapes
     overlaps = []
     pairs = {(a, b): rows for a, b, rows in engine.overlaps()}

@@ -20,7 +20,7 @@ from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territories import UNASSIGNED, Scenario
 from territory_desk.domain.stats.engine import Engine
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
-from territory_desk.domain.stats.kinds import StatsEngine, engine_for
+from territory_desk.domain.stats.kinds import ShapeStatsEngine, StatsEngine, UnitStatsEngine, engine_for
 from territory_desk.domain.stats.metrics import Stats
 
 C = TypeVar("C", bound=Command)
@@ -66,7 +66,7 @@ class Document:
         return int(self.scenario.assignment[unit])
 
     @property
-    def unit_engine(self) -> Engine:
+    def unit_engine(self) -> UnitStatsEngine:
         """The engine of the active unit scenario; InputError in a freeform one."""
         if not isinstance(self.engine, Engine):
             raise InputError(f"scenario {self.scenario.name!r} is freeform: its territories are drawn polygons, "
@@ -74,7 +74,7 @@ class Document:
         return self.engine
 
     @property
-    def shape_engine(self) -> FreeformEngine:
+    def shape_engine(self) -> ShapeStatsEngine:
         """The engine of the active freeform scenario; InputError in a unit one."""
         if not isinstance(self.engine, FreeformEngine):
             raise InputError(f"scenario {self.scenario.name!r} is not freeform: its territories are made of units")

@@ -11,13 +11,15 @@ A scenario is of one of two kinds (``Scenario.is_freeform``):
   around it.
 
 Both engines implement ``StatsEngine``, what the rest of the application reads whatever the kind.
-What only one kind can do stays on its own class (``Engine.move``, ``FreeformEngine.set_shape``):
-``editing.document.Document`` hands those out checked, as ``unit_engine`` and ``shape_engine``.
-The editing layer's one kind switch for commands is ``editing.territories.merge_territories``.
+What only one kind can do is in ``UnitStatsEngine`` (move units) and ``ShapeStatsEngine`` (reshape
+polygons); ``editing.document.Document`` hands those out checked, as ``unit_engine`` and
+``shape_engine``. The editing layer's one kind switch for commands is
+``editing.territories.merge_territories``.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -44,6 +46,47 @@ class StatsEngine(Protocol):
 
     def check_against_full(self, rtol: float = 1e-9) -> None:
         """Assert the incremental state equals a full recompute (tests and debugging)."""
+        ...
+
+
+class UnitStatsEngine(StatsEngine, Protocol):
+    """What only a unit scenario's engine does: territories are sets of units that move."""
+
+    @property
+    def assignment(self) -> np.ndarray:
+        """Territory index of every unit (a copy)."""
+        ...
+
+    def territory_of(self, unit: int) -> int:
+        ...
+
+    def units_of(self, territory: int) -> np.ndarray:
+        ...
+
+    def move(self, units: Iterable[int], dst: int) -> list[tuple[int, int]]:
+        """Move units to territory ``dst``; returns [(unit, previous territory)] for undo."""
+        ...
+
+    def apply(self, changes: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Set each (unit, territory); returns the inverse changes."""
+        ...
+
+
+class ShapeStatsEngine(StatsEngine, Protocol):
+    """What only a freeform scenario's engine does: territories are polygons that change shape."""
+
+    shapes: list[Any]  # the polygon of every territory slot (None: no shape yet)
+
+    def set_shape(self, t: int, geom: Any) -> None:
+        """Give territory ``t`` a polygon (None: no shape); re-evaluates that polygon only."""
+        ...
+
+    def overlaps(self) -> list[tuple[int, int, np.ndarray]]:
+        """[(t1, t2, account rows inside both)] for every pair of territories sharing accounts."""
+        ...
+
+    def uncovered(self) -> np.ndarray:
+        """Account rows (placed by location) inside no territory."""
         ...
 
 
