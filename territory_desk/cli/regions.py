@@ -155,7 +155,6 @@ def tree_dict(project, scenario) -> dict:
     Territories in no region sit in a last node of kind "none"."""
     from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, level_names
     from territory_desk.domain.stats.metrics import metric_fields
-    from territory_desk.domain.editing.regions import chain_up
     from territory_desk.services.reports import scenario_stats
 
     stats = scenario_stats(project, scenario)
@@ -183,8 +182,7 @@ def tree_dict(project, scenario) -> dict:
                 "children": kids}
 
     def is_root(r) -> bool:  # at the top, or in a damaged cycle (shown at the top, like the editor does)
-        chain = chain_up(scenario, r.id)
-        return scenario.region(r.parent_id) is None or scenario.region(chain[-1]).parent_id in chain
+        return scenario.region(r.parent_id) is None or not scenario.reaches_top(r.id)
 
     nodes = [region_node(r) for r in scenario.regions if r.id not in shown and is_root(r)]
     nodes += [region_node(r) for r in scenario.regions if r.id not in shown]

@@ -67,6 +67,10 @@ def child_regions(scenario: Scenario, region_id: str | None) -> list[Region]:
     return [r for r in scenario.regions if r.parent_id == region_id]
 
 
+def _territories(n: int) -> str:
+    return f"{n} territor{'y' if n == 1 else 'ies'}"
+
+
 def _label(scenario: Scenario, region_id: str | None) -> str:
     r = scenario.region(region_id)
     return "the top level" if r is None else repr(r.name)
@@ -158,6 +162,7 @@ class RenameRegion(Command):
     def redo(self, doc: Document) -> None:
         r = _region(doc.scenario, self.region_id)
         name = _check_name(doc.scenario, self.name, skip=r)
+        self.text = f"Rename region {r.name} to {name}"
         self.old, r.name = r.name, name
         doc.notify(Change(ChangeKind.TERRITORIES))
 
@@ -178,6 +183,8 @@ class SetRegionParent(Command):
         sc = doc.scenario
         r = _region(sc, self.region_id)
         _check_parent(sc, self.region_id, self.parent_id)
+        self.text = f"Move region {r.name} under {_region(sc, self.parent_id).name}" if self.parent_id is not None \
+            else f"Move region {r.name} to the top level"
         self.old, r.parent_id = r.parent_id, self.parent_id
         doc.notify(Change(ChangeKind.TERRITORIES))
 
@@ -227,13 +234,18 @@ class MoveTerritories(Command):
         self.indices = sorted({int(i) for i in indices})
         self.region_id = region_id
         self.old: list[str | None] = []
-        n = len(self.indices)
-        self.text = text or f"Move {n} territor{'y' if n == 1 else 'ies'} to another region"
+        self.text = text or f"Move {_territories(len(self.indices))} to another region"
+        self._labelled = bool(text)
 
     def redo(self, doc: Document) -> None:
         sc = doc.scenario
         if self.region_id is not None:
             _region(sc, self.region_id)
+        if not self._labelled:
+            what = _territories(len(self.indices))
+            self.text = f"Move {what} to region {_region(sc, self.region_id).name}" if self.region_id is not None \
+                else f"Take {what} out of {'its' if len(self.indices) == 1 else 'their'} region"
+            self._labelled = True
         bad = [i for i in self.indices if not 0 <= i < len(sc.territories)]
         if bad:
             raise InputError(f"no territory with index {bad[0]} in scenario {sc.name!r}")
@@ -263,7 +275,7 @@ def move_to_region(scenario: Scenario, territories: Iterable[int], regions: Iter
     if not parts:
         raise InputError("choose the territories or regions to move")
     where = _region(scenario, target).name if target is not None else "the top level"
-    text = ", ".join(x for x in (f"{len(terrs)} territor{'y' if len(terrs) == 1 else 'ies'}" if terrs else "",
+    text = ", ".join(x for x in (_territories(len(terrs)) if terrs else "",
                                  f"{len(regs)} region{'s' * (len(regs) != 1)}" if regs else "") if x)
     return MacroCommand(f"Move {text} to {where}", parts)
 

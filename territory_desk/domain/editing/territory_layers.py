@@ -254,9 +254,12 @@ class PinAccounts(Command):
     def redo(self, doc: Document) -> None:
         p = doc.project
         sc = self.target or _resolve_scenario(p, self.scenario)
-        tid = sc.territories[sc.territory_index(self.territory)].id
+        terr = sc.territories[sc.territory_index(self.territory)]
+        tid = terr.id
         for a in self.account_ids:
             check_pin(p, sc, a, tid)
+        if self.target is None:
+            self.text = f"{self.text} to {terr.name}"
         self.target, self.territory_id = sc, tid
         self._old = {a: sc.pins.get(a) for a in self.account_ids}
         for a in self.account_ids:

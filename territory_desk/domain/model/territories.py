@@ -87,6 +87,12 @@ class Scenario:
             region = self.region(region.parent_id)
         return chain
 
+    def reaches_top(self, region_id: str | None) -> bool:
+        """True when the walk up from ``region_id`` ends at the top level, not in a cycle (which
+        damaged data may hold)."""
+        chain = self.region_chain(region_id)
+        return not chain or self.region(chain[-1].parent_id) is None
+
     def sub_region_ids(self, region_id: str) -> set[str]:
         """Ids of the regions below ``region_id``, at any depth (itself not included)."""
         out: set[str] = set()

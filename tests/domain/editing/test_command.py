@@ -175,3 +175,20 @@ def test_labels_are_written_for_the_user():
         "Lock territory Territory 1", "Take Territory 1 out of its region", "Change the colour of Territory 2",
         "Merge Territory 2 into Boston Area", "Switch to scenario Base"]
     assert not any("_id" in text for text in doc.history.labels)
+
+
+def test_region_and_pin_labels_name_what_they_touch():
+    from territory_desk.domain.editing.regions import AddRegion, MoveTerritories, RenameRegion, SetRegionParent
+    from territory_desk.domain.editing.territory_layers import PinAccounts
+
+    doc = Document(make_grid_project())
+    add = doc.execute(AddRegion("West"))
+    doc.execute(RenameRegion(add.region_id, "Pacific"))
+    doc.execute(SetRegionParent("R1", add.region_id))
+    doc.execute(SetRegionParent("R1", None))
+    doc.execute(MoveTerritories([0, 1], add.region_id))
+    doc.execute(MoveTerritories([2], None))
+    doc.execute(PinAccounts(["A001"], "T1"))
+    assert doc.history.labels[1:] == [
+        "Rename region West to Pacific", "Move region Region one under Pacific", "Move region Region one to the top level",
+        "Move 2 territories to region Pacific", "Take 1 territory out of its region", "Pin A001 to Territory 1"]
