@@ -18,7 +18,7 @@ from territory_desk.domain.editing.changes import Change, ChangeKind
 from territory_desk.domain.editing.command import Command, MacroCommand
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.hierarchy import DEFAULT_LEVEL_NAMES
+from territory_desk.domain.stats.hierarchy import default_level_name
 from territory_desk.domain.model.territories import Region, Scenario
 
 LEVELS_KEY = "hierarchy_levels"
@@ -288,7 +288,7 @@ def clean_level_names(names: Iterable[str]) -> list[str]:
         out.pop()
     seen: dict[str, int] = {}
     for k, n in enumerate(out):
-        shown = n or (DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}")
+        shown = n or default_level_name(k)
         if shown.casefold() in seen:
             raise InputError(f"two hierarchy levels are named {shown!r} (levels {seen[shown.casefold()] + 1} "
                              f"and {k + 1}); give each level its own name")

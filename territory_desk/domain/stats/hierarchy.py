@@ -58,6 +58,11 @@ def depth(scenario) -> int:
     return 1 + max((len(ancestors(scenario, t)) for t in scenario.territories), default=0)
 
 
+def default_level_name(k: int) -> str:
+    """The name of level ``k`` (0 = territories) when the project names none."""
+    return DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}"
+
+
 def level_names(project, scenario=None) -> list[str]:
     scenario = scenario or project.scenario
     custom = project.settings.get("hierarchy_levels")
@@ -67,7 +72,7 @@ def level_names(project, scenario=None) -> list[str]:
         if k < len(names) and names[k].strip():
             out.append(names[k])
         else:
-            out.append(DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}")
+            out.append(default_level_name(k))
     return out
 
 
