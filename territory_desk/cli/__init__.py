@@ -141,7 +141,8 @@ def _cmd_check(a) -> int:
 
 
 def _cmd_move(a) -> int:
-    from territory_desk.domain.editing.territories import MoveUnits, SwitchScenario
+    from territory_desk.domain.editing.territories import MoveUnits
+    from territory_desk.domain.editing.scenarios import SwitchScenario
     from territory_desk.domain.model.errors import InputError
     from territory_desk.domain.model.territories import UNASSIGNED
     from territory_desk.services.project_files import open_document, save_document
@@ -159,7 +160,7 @@ def _cmd_move(a) -> int:
     dst = UNASSIGNED if a.to.strip().lower() in ("none", "unassigned", "") else doc.scenario.territory_index(a.to)
     cmd = MoveUnits(units.tolist(), dst)
     cmd.redo(doc)
-    moved = len(cmd._undo or [])
+    moved = len(cmd.moved_units)
     if active:
         doc.project.active = active
     save_document(doc)

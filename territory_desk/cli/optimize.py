@@ -85,9 +85,11 @@ def parse_weights(text: str | None) -> dict[str, float]:
 
 
 def _cmd_optimize(a) -> int:
+    from territory_desk.domain.editing.document import Document
+    from territory_desk.domain.editing.scenarios import AddScenario
     from territory_desk.domain.optimize import parse_tolerance
     from territory_desk.persistence.store import load_project, save_project
-    from territory_desk.services.optimize import OptimizeOptions, add_scenario, run
+    from territory_desk.services.optimize import OptimizeOptions, run
     from territory_desk.services.project_files import check_project_path
 
     check_project_path(a.project)
@@ -116,7 +118,7 @@ def _cmd_optimize(a) -> int:
     if a.moves_csv:
         _check_writable(a.moves_csv)
     result = run(project, options)
-    add_scenario(project, result.scenario)
+    Document(project).execute(AddScenario(result.scenario))
     save_project(project, a.project)
     for line in result.summary_lines():
         print(line)

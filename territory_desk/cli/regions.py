@@ -69,7 +69,6 @@ def _edits(a, scenario) -> list:
     after the other so that a later edit can name a region an earlier one added."""
     from territory_desk.domain.editing.regions import (
         AddRegion, DeleteRegion, MoveTerritories, RenameRegion, SetLevelNames, SetRegionParent, find_region,
-        find_territory,
     )
 
     if a.to is not None and a.assign is None:
@@ -100,7 +99,7 @@ def _edits(a, scenario) -> list:
         keys = [k.strip() for k in a.assign.split(",") if k.strip()]
         if not keys:
             raise InputError("--assign needs at least one territory id or name")
-        idx = sorted({find_territory(scenario, k) for k in keys})
+        idx = sorted({scenario.territory_index(k) for k in keys})
         r = _region_or_top(scenario, a.to)
         n = len(idx)
         return MoveTerritories(idx, r), lambda: (f"put {n} territor{'y' if n == 1 else 'ies'} into "
@@ -156,7 +155,6 @@ def tree_dict(project, scenario) -> dict:
     Territories in no region sit in a last node of kind "none"."""
     from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, level_names
     from territory_desk.domain.stats.metrics import metric_fields
-    from territory_desk.domain.editing.regions import chain_up
     from territory_desk.services.reports import scenario_stats
 
     stats = scenario_stats(project, scenario)
@@ -184,8 +182,7 @@ def tree_dict(project, scenario) -> dict:
                 "children": kids}
 
     def is_root(r) -> bool:  # at the top, or in a damaged cycle (shown at the top, like the editor does)
-        chain = chain_up(scenario, r.id)
-        return scenario.region(r.parent_id) is None or scenario.region(chain[-1]).parent_id in chain
+        return scenario.region(r.parent_id) is None or not scenario.reaches_top(r.id)
 
     nodes = [region_node(r) for r in scenario.regions if r.id not in shown and is_root(r)]
     nodes += [region_node(r) for r in scenario.regions if r.id not in shown]

@@ -6,7 +6,7 @@ how much the sales team is disrupted.
 * Territories are matched by id. A territory only in A is "removed", only in B "added" (its
   figures on the missing side are 0). Measures: the unit count, every balance metric of the
   project (accounts, account sums, unit columns) and Polsby-Popper compactness.
-* Disruption: an account's territory in a scenario is ``membership.account_territories`` (layer
+* Disruption: an account's territory in a scenario is ``kinds.account_territories`` (layer
   rules and pins count); its rep is that territory's rep. Accounts, every numeric account column
   (revenue, potential, ...) and units that change rep, and accounts that change territory, each
   as a count (or sum) and as a percentage of the total. Totals are over the accounts either
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from territory_desk.domain.stats.engine import engine_for
-from territory_desk.domain.stats.membership import account_territories, counted_accounts
+from territory_desk.domain.stats.kinds import account_territories, engine_for
+from territory_desk.domain.stats.membership import counted_accounts
 
 UNITS = "units"
 COMPACTNESS = "polsby_popper"

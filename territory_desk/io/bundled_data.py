@@ -41,11 +41,6 @@ NON_CONTIGUOUS_FIPS = frozenset({"02", "15", "60", "66", "69", "72", "78"})
 CONTIGUOUS_STATES = frozenset(REGION_OF_STATE) - {"AK", "HI"}  # 48 states + DC
 
 
-def census_region(state: str) -> str | None:
-    """Census region name ("Northeast", "Midwest", "South", "West") of a state abbreviation."""
-    return REGION_OF_STATE.get(state.upper())
-
-
 def package_data_dir() -> Path:
     """The directory holding plotly-geo's Census shapefiles."""
     return Path(str(resources.files("_plotly_geo") / "package_data"))

@@ -33,7 +33,7 @@ def _freeform_layers(layers) -> set[str]:
 def write_shapes(conn: sqlite3.Connection, project) -> None:
     """Write every freeform scenario's polygons (nothing when the project has no freeform scenario)."""
     freeform = _freeform_layers(project.layers)
-    scenarios = [(k, s) for k, s in enumerate(project.scenarios) if s.shapes is not None]
+    scenarios = [(k, s) for k, s in enumerate(project.scenarios) if s.is_freeform]
     if not scenarios:
         return
     units = project.units
@@ -98,7 +98,7 @@ def read_shapes(conn: sqlite3.Connection, objects: dict, scenarios: list, units,
         raise Damaged(f"{TABLE} holds a geometry that cannot be projected")
     for k, t, g in zip(sc, tid, geoms):
         s = scenarios[k]
-        if s.shapes is None:
+        if not s.is_freeform:
             raise Damaged(f"{TABLE} draws territory {t!r} in scenario {s.name!r}, which is not freeform")
         if not any(x.id == t for x in s.territories):
             raise Damaged(f"{TABLE} names territory {t!r}, which scenario {s.name!r} lacks")
@@ -124,7 +124,7 @@ def territory_geometries(project, scenario) -> np.ndarray:
     """One polygon per territory of ``scenario`` in the units' CRS (None for a territory without
     units or shape): drawn shapes for a freeform scenario, dissolved units otherwise."""
     k = len(scenario.territories)
-    if scenario.shapes is None:
+    if not scenario.is_freeform:
         return _dissolve(project.units.geometry, scenario.assignment, k)
     out = np.full(k, None, dtype=object)
     have = [(i, scenario.shapes.get(t.id)) for i, t in enumerate(scenario.territories)]

@@ -8,7 +8,6 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.engine import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
 from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory, from_units
@@ -45,9 +44,9 @@ class FreeformIssues:
 def freeform_issues(project: Project, scenario: Scenario, engine: FreeformEngine | None = None) -> FreeformIssues:
     """Overlaps (with the accounts counted in both, and the shared area), uncovered accounts and
     empty territories, from ``engine`` (the live one) or a fresh evaluation."""
-    if scenario.shapes is None:
+    if not scenario.is_freeform:
         raise InputError(f"scenario {scenario.name!r} is not freeform")
-    engine = engine if engine is not None else engine_for(project, scenario)
+    engine = engine if engine is not None else FreeformEngine.for_scenario(project, scenario)
     shapes = engine.shapes
     overlaps = []
     pairs = {(a, b): rows for a, b, rows in engine.overlaps()}
@@ -116,12 +115,12 @@ def freeform_target(project: Project, name: str | None) -> Scenario:
     freeform scenario."""
     if name:
         sc = project.get_scenario(name)
-        if sc.shapes is None:
+        if not sc.is_freeform:
             raise InputError(f"scenario {sc.name!r} is not freeform")
         return sc
-    if project.scenario.shapes is not None:
+    if project.scenario.is_freeform:
         return project.scenario
-    mine = [s for s in project.scenarios if s.shapes is not None]
+    mine = [s for s in project.scenarios if s.is_freeform]
     if len(mine) == 1:
         return mine[0]
     if not mine:
@@ -134,13 +133,13 @@ def unit_source(project: Project, name: str | None) -> Scenario:
     the live plan of the default layer."""
     if name:
         sc = project.get_scenario(name)
-    elif project.scenario.shapes is None:
+    elif not project.scenario.is_freeform:
         sc = project.scenario
     else:
         sc = live_scenario(project, "")
-        if sc is None or sc.shapes is not None:
-            sc = next((s for s in project.scenarios if s.shapes is None), None)
-    if sc is None or sc.shapes is not None:
+        if sc is None or sc.is_freeform:
+            sc = next((s for s in project.scenarios if not s.is_freeform), None)
+    if sc is None or sc.is_freeform:
         raise InputError("no unit-based scenario to take the units from; name one with --source")
     return sc
 

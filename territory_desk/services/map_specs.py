@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from territory_desk import __version__
+from territory_desk.domain.editing.regions import find_region
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territories import Scenario
@@ -93,18 +94,8 @@ def check_page(page: str | None) -> str:
 
 def region_territories(scenario: Scenario, key: str) -> tuple[list[int], str]:
     """Territory indices of a region (by id or name, case-insensitive; sub-regions included)."""
-    low = key.casefold()
-    region = next((r for r in scenario.regions if r.id == key), None) or next(
-        (r for r in scenario.regions if r.name.casefold() == low), None)
-    if region is None:
-        names = ", ".join(r.name for r in scenario.regions) or "none"
-        raise InputError(f"no region {key!r} in scenario {scenario.name!r}; regions: {names}")
-    ids = {region.id}
-    grew = True
-    while grew:  # regions nest: take the sub-regions too
-        more = {r.id for r in scenario.regions if r.parent_id in ids} - ids
-        ids |= more
-        grew = bool(more)
+    region = find_region(scenario, key)
+    ids = {region.id} | scenario.sub_region_ids(region.id)
     return [t for t, terr in enumerate(scenario.territories) if terr.region_id in ids], region.name
 
 

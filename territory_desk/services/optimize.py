@@ -3,8 +3,8 @@ Tools → Design territories….
 
 ``run`` builds the problem from the project and the options (which units, which territories are
 kept, fixed units, seeds, start plan), solves it and returns a *new* Scenario with its summary and
-the exact list of moves; nothing in the project changes until ``add_scenario`` (the CLI) or the
-undoable AddScenario command (the GUI) adds it.
+the exact list of moves; nothing in the project changes until the undoable AddScenario command
+(editing/scenarios.py; the CLI and the GUI alike) adds it.
 
 The summary (``summarize``/``summary_lines``): deviations over the designed territories against
 their own mean (the optimiser's target); contiguity and Polsby-Popper from the incremental engine
@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from territory_desk.domain.editing.territories import unique_scenario_name
+from territory_desk.domain.editing.regions import find_region
+from territory_desk.domain.editing.scenarios import unique_scenario_name
 from territory_desk.domain.model.accounts import locate_points
 from territory_desk.domain.model.colors import distinct_colors, territory_neighbours
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.metrics import metric_fields, unit_values
 from territory_desk.domain.optimize import Constraint, Problem, Solution, make_problem, solve
@@ -79,7 +80,7 @@ def run(project: Project, options: OptimizeOptions, progress: Callable[[float, s
     """Design (or rebalance) and return the new scenario; the project is not changed."""
     rebalance = options.source is not None
     base = project.get_scenario(options.source) if rebalance else project.scenario
-    if base.shapes is not None:
+    if base.is_freeform:
         raise InputError(f"scenario {base.name!r} has drawn (freeform) territories; automatic design works on "
                          f"unit territories: switch to a unit scenario first")
     name = (options.scenario_name or "").strip() or unique_scenario_name(
@@ -106,15 +107,6 @@ def run(project: Project, options: OptimizeOptions, progress: Callable[[float, s
     return OptimizeResult(scenario, solution, summary, moves)
 
 
-def add_scenario(project: Project, scenario: Scenario) -> None:
-    """Add the result to the project and make it the active scenario (the CLI's apply step)."""
-    if any(s.name == scenario.name for s in project.scenarios):
-        raise InputError(f"a scenario named {scenario.name!r} exists already")
-    project.scenarios.append(scenario)
-    project.active = scenario.name
-
-
-
 # ---- which units, which territories --------------------------------------------------------------
 def _in_scope(project: Project, base: Scenario, options: OptimizeOptions) -> np.ndarray:
     """Boolean mask of units the request covers (region, selection or everything)."""
@@ -127,27 +119,11 @@ def _in_scope(project: Project, base: Scenario, options: OptimizeOptions) -> np.
         mask[sel] = True
         return mask
     if options.region:
-        rid = _region_id(base, options.region)
-        inside = {rid} | _child_regions(base, rid)
+        rid = find_region(base, options.region).id
+        inside = {rid} | base.sub_region_ids(rid)
         terr = np.array([t.region_id in inside for t in base.territories] + [False], dtype=bool)
         return terr[base.assignment]  # UNASSIGNED (-1) reads the trailing False
     return np.ones(n, dtype=bool)
-
-
-def _region_id(base: Scenario, key: str) -> str:
-    for r in base.regions:
-        if r.id == key or r.name.casefold() == key.casefold():
-            return r.id
-    raise InputError(f"no region {key!r} in scenario {base.name!r}")
-
-
-def _child_regions(base: Scenario, rid: str) -> set[str]:
-    out: set[str] = set()
-    frontier = {rid}
-    while frontier:
-        frontier = {r.id for r in base.regions if r.parent_id in frontier} - out
-        out |= frontier
-    return out
 
 
 def _locked(base: Scenario, options: OptimizeOptions) -> np.ndarray:
@@ -259,7 +235,7 @@ def _new_scenario(project: Project, base: Scenario, plan: _Plan, sol: Solution, 
     remap[plan.keep] = np.arange(len(plan.keep))
     new = remap[old]  # UNASSIGNED (-1) reads the trailing slot
     new[plan.units] = len(plan.keep) + sol.assignment
-    region_id = _region_id(base, options.region) if options.region else None
+    region_id = find_region(base, options.region).id if options.region else None
     kept = [base.territories[t] for t in plan.keep]
     territories = list(kept)
     used_names = {t.name for t in territories}

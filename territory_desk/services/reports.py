@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.hierarchy import level_stats
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.stats.metrics import Stats
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territories import Scenario
@@ -66,35 +67,6 @@ def _summary(project: Project, s: Stats) -> dict:
         "unassigned_accounts": int(s.unassigned_value[acc]) if acc is not None else 0,
         "accounts_outside_units": outside,
     }
-
-
-def level_stats(project: Project, stats: Stats, key: int | str, scenario: Scenario | None = None):
-    """(Level, Stats) of a hierarchy level (0 or "territory": the stats as they are): every metric
-    summed per group (domain/hierarchy.py), deviations from the mean over the level's groups, and each
-    group's area, perimeter, Polsby-Popper and contiguous pieces measured on its units."""
-    from territory_desk.domain.stats.contiguity import count_pieces
-    from territory_desk.domain.stats.hierarchy import level
-    from territory_desk.domain.stats.metrics import derive_stats
-
-    sc = scenario or project.scenario
-    lv = level(project, key, sc)
-    if lv.index == 0:
-        return lv, stats
-    n = len(lv)
-    area = np.append(lv.rollup(stats.area_m2), 0.0)
-    if getattr(sc, "shapes", None) is None:
-        a, adj = sc.assignment, project.adjacency
-        g = np.where(a >= 0, lv.member[np.maximum(a, 0)], -1)
-        slot = np.where(g < 0, n, g)
-        perim = np.bincount(slot, weights=project.units.perimeter_m, minlength=n + 1)
-        same = g[adj.i] == g[adj.j]
-        perim -= 2.0 * np.bincount(slot[adj.i[same]], weights=adj.length[same], minlength=n + 1)
-        pieces = count_pieces(g, n, adj.i, adj.j)
-    else:  # drawn territories: no shared unit borders to dissolve
-        perim, pieces = np.append(lv.rollup(stats.perimeter_m), 0.0), lv.rollup(stats.pieces).astype(np.int64)
-    sums = np.vstack([lv.rollup(stats.value), stats.unassigned_value[None, :]])
-    units = np.append(lv.rollup(stats.units), stats.unassigned_units).astype(np.int64)
-    return lv, derive_stats(stats.fields, sums, units, area, perim, pieces)
 
 
 def level_dict(project: Project, key: int | str, scenario: Scenario | None = None, stats: Stats | None = None) -> dict:
@@ -173,7 +145,7 @@ def check_problems(project: Project, scenario: Scenario | None = None) -> list[s
     territories, accounts outside units."""
     sc = scenario or project.scenario
     problems = [f"repaired on open: {r}" for r in project.repairs]
-    if sc.shapes is not None:  # freeform: overlaps, uncovered accounts, territories without a shape
+    if sc.is_freeform:  # freeform: overlaps, uncovered accounts, territories without a shape
         from territory_desk.services.freeform import freeform_problems
 
         return problems + freeform_problems(project, sc)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from territory_desk.domain.editing.territories import Command
-from territory_desk.domain.editing.document import Change, Document
+from territory_desk.domain.editing.command import Command
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.reps.matching import COMPONENTS, LABELS, MatchResult, project_defaults
 from territory_desk.io.tables import safe_csv
@@ -195,7 +196,7 @@ class AssignReps(Command):
         for tid, rep in values.items():
             sc.territories[index[tid]].rep_id = rep
         if sc is doc.scenario:
-            doc.notify(Change("territories", territories={index[tid] for tid in values}))
+            doc.notify(Change(ChangeKind.TERRITORIES, territories={index[tid] for tid in values}))
 
     def redo(self, doc: Document) -> None:
         sc = doc.project.get_scenario(self.scenario)

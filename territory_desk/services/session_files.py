@@ -76,7 +76,7 @@ def recovery_snapshot(project: Project) -> dict[str, Any]:
                 "assignment": s.assignment.tolist(),
                 "layer": s.layer, "live": s.live, "pins": dict(s.pins),
                 # freeform polygons (working CRS) as WKB hex; None for unit scenarios
-                "shapes": None if s.shapes is None else {k: shapely.to_wkb(g, hex=True) for k, g in s.shapes.items()},
+                "shapes": None if not s.is_freeform else {k: shapely.to_wkb(g, hex=True) for k, g in s.shapes.items()},
             }
             for s in project.scenarios
         ],

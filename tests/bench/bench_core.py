@@ -17,7 +17,7 @@ from collections import deque
 
 import numpy as np
 
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.persistence.store import load_project, save_project
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from territory_desk.cli.optimize import parse_balance, parse_weights
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.persistence import load_project, save_project
 

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from territory_desk.domain.editing.territories import DuplicateScenario
+from territory_desk.domain.editing.scenarios import DuplicateScenario
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.compare import compare

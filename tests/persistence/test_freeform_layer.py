@@ -41,7 +41,7 @@ def test_save_load_round_trip(drawn, tmp_path):
     save_project(drawn.project, path)
     back = load_project(path)
     sc = back.get_scenario("Drawn")
-    assert back.active == "Drawn" and back.get_scenario("Base").shapes is None
+    assert back.active == "Drawn" and not back.get_scenario("Base").is_freeform
     assert [(t.id, t.name, t.color) for t in sc.territories] == [(t.id, t.name, t.color) for t in drawn.scenario.territories]
     for t in sc.territories:
         assert _same(sc.shapes[t.id], drawn.scenario.shapes[t.id])
@@ -62,7 +62,7 @@ def test_save_load_round_trip(drawn, tmp_path):
 def test_projects_without_freeform_scenarios_have_no_layer(tmp_path):
     save_project(known_project(), tmp_path / "p.gpkg")
     assert TABLE not in pyogrio.list_layers(tmp_path / "p.gpkg")[:, 0]
-    assert load_project(tmp_path / "p.gpkg").scenario.shapes is None
+    assert not load_project(tmp_path / "p.gpkg").scenario.is_freeform
 
 
 def _edit(project, path, sql: str) -> None:
@@ -97,7 +97,7 @@ def test_recovery_keeps_the_polygons(drawn, tmp_path):
     project = known_project()
     sf.apply_recovery(project, snap)
     sc = project.get_scenario("Drawn")
-    assert project.active == "Drawn" and project.get_scenario("Base").shapes is None
+    assert project.active == "Drawn" and not project.get_scenario("Base").is_freeform
     assert all(_same(sc.shapes[k], drawn.scenario.shapes[k]) for k in sc.shapes)
     snap["scenarios"][1]["shapes"]["T01"] = shapely.to_wkb(shapely.Point(0, 0), hex=True)
     with pytest.raises(ProjectFileError, match="damaged"):

@@ -23,7 +23,7 @@ from tests.conftest import make_grid_project
 from tests.persistence.test_store import _tamper
 from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.model.edge_rows import EdgeRows
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError, ProjectFileError
 from territory_desk.domain.model.units import UnitLayer
 from territory_desk.persistence import load_project, save_project

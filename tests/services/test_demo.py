@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import shapely
 
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.io.bundled_data import CONTIGUOUS_STATES, read_counties, read_states, read_zip_centroids
 from territory_desk.services.demo import build_demo_project
 from territory_desk.services.zip_grid import build_zip_project

@@ -10,10 +10,10 @@ import dataclasses
 
 import numpy as np
 
+from territory_desk.domain.editing.command import Command
+from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.model.adjacency import Adjacency
-from territory_desk.domain.editing.territories import Command
-from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territory_layers import check_rules_fit
@@ -28,7 +28,9 @@ class ReplaceAccounts(Command):
         self._old: AccountTable | None = None
 
     def redo(self, doc: Document) -> None:
-        if len(self.accounts.unit_index) and self.accounts.unit_index.max(initial=-1) >= len(doc.project.units):
+        where = self.accounts.unit_index
+        assert where is not None  # checked on construction
+        if len(where) and where.max(initial=-1) >= len(doc.project.units):
             raise InputError("the new accounts were located in other units")
         if len(self.accounts):
             check_rules_fit(doc.project.layers, self.accounts)
@@ -70,7 +72,7 @@ class _UnitsState:
 
 def check_freeform_fits(project, units: UnitLayer) -> None:
     """Drawn territories are kept in the working CRS: refuse new units that would change it."""
-    if any(s.shapes for s in project.scenarios) and units.work_crs != project.units.work_crs:
+    if any(s.is_freeform and s.shapes for s in project.scenarios) and units.work_crs != project.units.work_crs:
         raise InputError("these units would change the map projection under the drawn (freeform) territories; "
                          "add units that lie within the current extent, or start a new project")
 
@@ -108,7 +110,8 @@ class ReplaceUnits(Command):
         names = {s.name for s in doc.project.scenarios}
         if names != set(self._new.assignments):
             raise InputError("the scenarios changed since the units were read; import them again")
-        if len(self._new.account_unit_index) != len(doc.project.accounts):
+        where = self._new.account_unit_index
+        if where is None or len(where) != len(doc.project.accounts):
             raise InputError("the accounts changed since the units were read; import them again")
         self._old = self._state(doc)
         self._apply(doc, self._new)

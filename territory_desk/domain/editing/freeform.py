@@ -10,14 +10,15 @@ import numpy as np
 import shapely
 import shapely.ops
 
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.command import Command
+from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.colors import color_for_new
-from territory_desk.domain.editing.territories import Command
-from territory_desk.domain.editing.document import Change, Document
 from territory_desk.domain.model.errors import InputError, LockedError
+from territory_desk.domain.model.territories import UNASSIGNED, Scenario, Territory
+from territory_desk.domain.model.territory_layers import TerritoryLayer, check_layers
 from territory_desk.domain.stats.freeform_engine import polygonal
 from territory_desk.domain.stats.freeform_index import unit_index
-from territory_desk.domain.model.territory_layers import TerritoryLayer, check_layers
-from territory_desk.domain.model.territories import UNASSIGNED, Scenario, Territory
 
 SLIVER = 1e-3  # parts smaller than this share of the shape are slivers of a crossing drawn by accident
 FREEFORM_LAYER = "Freeform"
@@ -53,9 +54,9 @@ def checked_shape(geom, what: str = "the shape"):
     raise InputError(f"{what} crosses itself ({reason.split('[')[0]}); draw the outline without crossings")
 
 
-def _locate(doc: Document, territory_id: str) -> int:
+def _locate(doc: Document, territory_id: str | None) -> int:
     sc = doc.scenario
-    if sc.shapes is None:
+    if not sc.is_freeform:
         raise InputError(f"scenario {sc.name!r} is not freeform: its territories are made of units")
     for i, t in enumerate(sc.territories):
         if t.id == territory_id:
@@ -73,11 +74,11 @@ def _set(doc: Document, index: int, geom) -> None:
     sc = doc.scenario
     tid = sc.territories[index].id
     if geom is None:
-        sc.shapes.pop(tid, None)
+        sc.drawn_shapes.pop(tid, None)
     else:
-        sc.shapes[tid] = geom
-    doc.engine.set_shape(index, geom)
-    doc.notify(Change("assignment", territories={index}))
+        sc.drawn_shapes[tid] = geom
+    doc.shape_engine.set_shape(index, geom)
+    doc.notify(Change(ChangeKind.ASSIGNMENT, territories={index}))
 
 
 def new_color(scenario: Scenario) -> str:
@@ -120,7 +121,7 @@ class AddFreeformScenario(Command):
                                     layer=layer.name, shapes={}))
         self._previous, p.active = p.active, self.name
         doc.rebuild()
-        doc.notify(Change("scenario"))
+        doc.notify(Change(ChangeKind.SCENARIO))
 
     def undo(self, doc: Document) -> None:
         p = doc.project
@@ -129,7 +130,7 @@ class AddFreeformScenario(Command):
         if self._created_layer is not None:
             p.layers.remove(self._created_layer)
         doc.rebuild()
-        doc.notify(Change("scenario"))
+        doc.notify(Change(ChangeKind.SCENARIO))
 
 
 class DrawTerritory(Command):
@@ -146,30 +147,31 @@ class DrawTerritory(Command):
 
     def redo(self, doc: Document) -> None:
         sc = doc.scenario
-        if sc.shapes is None:
+        if not sc.is_freeform:
             raise InputError(f"scenario {sc.name!r} is not freeform; create a freeform scenario to draw territories")
         if self.territory_id is None or self._added is not None:
             terr = self._added or Territory(sc.new_territory_id(), (self.name or "").strip() or new_name(sc),
                                             self.color or new_color(sc), self.region_id, self.rep_id)
             self._added = terr
             sc.territories.append(copy.copy(terr))
-            sc.shapes[terr.id] = self.geom
-            t = doc.engine.add_territory()
-            doc.engine.set_shape(t, self.geom)
-            doc.notify(Change("territories", territories={t}))
+            sc.drawn_shapes[terr.id] = self.geom
+            engine = doc.shape_engine
+            t = engine.add_territory()
+            engine.set_shape(t, self.geom)
+            doc.notify(Change(ChangeKind.TERRITORIES, territories={t}))
             return
         index = _locate(doc, self.territory_id)
         _check_unlocked(doc, index)
-        self._old = sc.shapes.get(self.territory_id)
+        self._old = sc.drawn_shapes.get(self.territory_id)
         _set(doc, index, self.geom)
 
     def undo(self, doc: Document) -> None:
         sc = doc.scenario
         if self._added is not None:
             sc.territories = [t for t in sc.territories if t.id != self._added.id]
-            sc.shapes.pop(self._added.id, None)
+            sc.drawn_shapes.pop(self._added.id, None)
             doc.rebuild()
-            doc.notify(Change("territories"))
+            doc.notify(Change(ChangeKind.TERRITORIES))
             return
         _set(doc, _locate(doc, self.territory_id), self._old)
 
@@ -199,15 +201,17 @@ class ReshapeTerritory(Command):
 class _Restructure(Command):
     """Base of edits that add or remove territories: keeps copies to restore on undo."""
 
+    _saved: tuple[list[Territory], dict, dict[str, str]]
+
     def _save(self, doc: Document) -> None:
         sc = doc.scenario
-        self._saved = (list(sc.territories), dict(sc.shapes), dict(sc.pins))
+        self._saved = (list(sc.territories), dict(sc.drawn_shapes), dict(sc.pins))
 
     def undo(self, doc: Document) -> None:
         sc = doc.scenario
         sc.territories, sc.shapes, sc.pins = list(self._saved[0]), dict(self._saved[1]), dict(self._saved[2])
         doc.rebuild()
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
 
 class SplitTerritory(_Restructure):
@@ -223,13 +227,14 @@ class SplitTerritory(_Restructure):
         index = _locate(doc, self.territory_id)
         _check_unlocked(doc, index)
         sc = doc.scenario
-        geom = sc.shapes.get(self.territory_id)
+        geom = sc.drawn_shapes.get(self.territory_id)
         if not polygonal(geom):
             raise InputError(f"territory {sc.territories[index].name!r} has no shape to split")
         if self.line is None or shapely.get_type_id(self.line) not in (1, 5) or shapely.length(self.line) <= 0:
             raise InputError("split with a line of at least two points")
         parts = list(shapely.get_parts(geom))
-        cut_pieces, kept = [], []
+        cut_pieces: list = []
+        kept: list = []
         for part in parts:
             if shapely.intersects(part, self.line):
                 pieces = list(shapely.get_parts(shapely.ops.split(part, self.line)))
@@ -241,23 +246,24 @@ class SplitTerritory(_Restructure):
         cut_pieces.sort(key=lambda g: -shapely.area(g))
         self._save(doc)
         base = sc.territories[index]
-        sc.shapes[self.territory_id] = checked_shape(shapely.union_all([cut_pieces[0], *kept]))
+        self.text = f"Split territory {base.name}"
+        sc.drawn_shapes[self.territory_id] = checked_shape(shapely.union_all([cut_pieces[0], *kept]))
         self.created = []
         for k, piece in enumerate(cut_pieces[1:], start=2):
             terr = Territory(sc.new_territory_id(), f"{base.name} ({k})", new_color(sc), base.region_id)
             sc.territories.append(terr)
-            sc.shapes[terr.id] = checked_shape(piece)
+            sc.drawn_shapes[terr.id] = checked_shape(piece)
             self.created.append(terr.id)
         doc.rebuild()
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
 
 class MergeTerritories(_Restructure):
     """``remove``'s polygon joins ``keep``'s (their union) and ``remove`` is deleted."""
 
-    def __init__(self, keep_id: str, remove_id: str):
+    def __init__(self, keep_id: str, remove_id: str, text: str = "Merge territories"):
         self.keep_id, self.remove_id = keep_id, remove_id
-        self.text = "Merge territories"
+        self.text = text
 
     def redo(self, doc: Document) -> None:
         keep, remove = _locate(doc, self.keep_id), _locate(doc, self.remove_id)
@@ -266,15 +272,16 @@ class MergeTerritories(_Restructure):
         _check_unlocked(doc, keep)
         _check_unlocked(doc, remove)
         sc = doc.scenario
-        shapes = [g for g in (sc.shapes.get(self.keep_id), sc.shapes.get(self.remove_id)) if polygonal(g)]
+        drawn = sc.drawn_shapes
+        shapes = [g for g in (drawn.get(self.keep_id), drawn.get(self.remove_id)) if polygonal(g)]
         self._save(doc)
         if shapes:
-            sc.shapes[self.keep_id] = checked_shape(shapely.union_all(shapes), "the merged territory")
-        sc.shapes.pop(self.remove_id, None)
+            drawn[self.keep_id] = checked_shape(shapely.union_all(shapes), "the merged territory")
+        drawn.pop(self.remove_id, None)
         sc.pins = {a: (self.keep_id if t == self.remove_id else t) for a, t in sc.pins.items()}
         del sc.territories[remove]
         doc.rebuild()
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
 
 def units_outline(project, units, simplify: float | None = None):
@@ -318,7 +325,7 @@ class ClipByNeighbour(Command):
     def redo(self, doc: Document) -> None:
         sc = doc.scenario
         a, b = _locate(doc, self.clip_id), _locate(doc, self.by_id)
-        ga, gb = sc.shapes.get(self.clip_id), sc.shapes.get(self.by_id)
+        ga, gb = sc.drawn_shapes.get(self.clip_id), sc.drawn_shapes.get(self.by_id)
         if not (polygonal(ga) and polygonal(gb)) or not shapely.intersects(ga, gb):
             raise InputError(f"{sc.territories[a].name!r} and {sc.territories[b].name!r} do not overlap")
         parts = _polygon_parts(shapely.make_valid(shapely.difference(ga, gb)))
@@ -334,8 +341,3 @@ class ClipByNeighbour(Command):
         if self._inner is not None:
             self._inner.undo(doc)
 
-
-def merge_command(doc: Document, keep: int, remove: int) -> Command:
-    """What the territory panel's "Merge into" does in a freeform scenario."""
-    sc = doc.scenario
-    return MergeTerritories(sc.territories[keep].id, sc.territories[remove].id)

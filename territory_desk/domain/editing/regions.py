@@ -1,10 +1,10 @@
-"""Undoable edits of the sales hierarchy (issue 7): regions and the areas above them, the region of
-each territory, and the names of the levels.
+"""Undoable edits of the sales hierarchy: regions and the areas above them, the region of each
+territory, and the names of the levels.
 
 Every command acts on the active scenario of the document (the level names are project-wide) and
-notifies ``Change("territories")``: the tree, the map and the Metrics dock's Level box all follow
-that change. Level names notify it too, although they live in ``project.settings``: a "settings"
-change is not one the views of the hierarchy listen to.
+notifies a TERRITORIES change: the tree, the map and the Metrics dock's Level box all follow that
+change. Level names notify it too, although they live in ``project.settings``: a SETTINGS change is
+not one the views of the hierarchy listen to.
 
 Regions nest through ``Region.parent_id``; every command refuses an edit that would put a region
 inside itself (a cycle) with one clear ``InputError``, and leaves the scenario as it was.
@@ -14,10 +14,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 
-from territory_desk.domain.editing.territories import Command, MacroCommand
-from territory_desk.domain.editing.document import Change, Document
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.command import Command, MacroCommand
+from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.hierarchy import DEFAULT_LEVEL_NAMES
+from territory_desk.domain.stats.hierarchy import default_level_name
 from territory_desk.domain.model.territories import Region, Scenario
 
 LEVELS_KEY = "hierarchy_levels"
@@ -45,18 +46,6 @@ def find_region(scenario: Scenario, key: str) -> Region:
     raise InputError(f"no region {key!r} in scenario {scenario.name!r} (regions: {known})")
 
 
-def find_territory(scenario: Scenario, key: str) -> int:
-    """Index of a territory by id, or else by name; either case-insensitive."""
-    key = str(key).strip()
-    low = key.casefold()
-    terrs = scenario.territories
-    for match in (lambda t: t.id == key, lambda t: t.id.casefold() == low, lambda t: t.name.casefold() == low):
-        found = next((i for i, t in enumerate(terrs) if match(t)), None)
-        if found is not None:
-            return found
-    raise InputError(f"no territory {key!r} in scenario {scenario.name!r}")
-
-
 def _region(scenario: Scenario, region_id: str | None) -> Region:
     r = scenario.region(region_id)
     if r is None:
@@ -66,12 +55,7 @@ def _region(scenario: Scenario, region_id: str | None) -> Region:
 
 def chain_up(scenario: Scenario, region_id: str | None) -> list[str]:
     """Ids from ``region_id`` up to the top (itself first; stops at a cycle in damaged data)."""
-    out: list[str] = []
-    r = scenario.region(region_id)
-    while r is not None and r.id not in out:
-        out.append(r.id)
-        r = scenario.region(r.parent_id)
-    return out
+    return [r.id for r in scenario.region_chain(region_id)]
 
 
 def is_inside(scenario: Scenario, region_id: str | None, ancestor_id: str) -> bool:
@@ -81,6 +65,10 @@ def is_inside(scenario: Scenario, region_id: str | None, ancestor_id: str) -> bo
 
 def child_regions(scenario: Scenario, region_id: str | None) -> list[Region]:
     return [r for r in scenario.regions if r.parent_id == region_id]
+
+
+def _territories(n: int) -> str:
+    return f"{n} territor{'y' if n == 1 else 'ies'}"
 
 
 def _label(scenario: Scenario, region_id: str | None) -> str:
@@ -141,17 +129,17 @@ class AddRegion(Command):
         sc.regions.append(Region(self.region_id, name, self.parent_id))
         self._old_parents = []
         for c in self.children:
-            r = sc.region(c)
+            r = _region(sc, c)
             self._old_parents.append(r.parent_id)
             r.parent_id = self.region_id
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
     def undo(self, doc: Document) -> None:
         sc = doc.scenario
         for c, old in zip(self.children, self._old_parents):
-            sc.region(c).parent_id = old
+            _region(sc, c).parent_id = old
         sc.regions = [r for r in sc.regions if r.id != self.region_id]
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
 
 def add_area_above(scenario: Scenario, name: str, region_ids: Iterable[str]) -> AddRegion:
@@ -174,12 +162,13 @@ class RenameRegion(Command):
     def redo(self, doc: Document) -> None:
         r = _region(doc.scenario, self.region_id)
         name = _check_name(doc.scenario, self.name, skip=r)
+        self.text = f"Rename region {r.name} to {name}"
         self.old, r.name = r.name, name
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
     def undo(self, doc: Document) -> None:
         _region(doc.scenario, self.region_id).name = self.old
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
 
 class SetRegionParent(Command):
@@ -194,12 +183,14 @@ class SetRegionParent(Command):
         sc = doc.scenario
         r = _region(sc, self.region_id)
         _check_parent(sc, self.region_id, self.parent_id)
+        self.text = f"Move region {r.name} under {_region(sc, self.parent_id).name}" if self.parent_id is not None \
+            else f"Move region {r.name} to the top level"
         self.old, r.parent_id = r.parent_id, self.parent_id
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
     def undo(self, doc: Document) -> None:
         _region(doc.scenario, self.region_id).parent_id = self.old
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
 
 class DeleteRegion(Command):
@@ -220,9 +211,9 @@ class DeleteRegion(Command):
         for i in terrs:
             sc.territories[i].region_id = r.parent_id
         for c in kids:
-            sc.region(c).parent_id = r.parent_id
+            _region(sc, c).parent_id = r.parent_id
         sc.regions.remove(r)
-        doc.notify(Change("territories", territories=set(terrs)))
+        doc.notify(Change(ChangeKind.TERRITORIES, territories=set(terrs)))
 
     def undo(self, doc: Document) -> None:
         assert self._saved is not None
@@ -232,8 +223,8 @@ class DeleteRegion(Command):
         for i in terrs:
             sc.territories[i].region_id = r.id
         for c in kids:
-            sc.region(c).parent_id = r.id
-        doc.notify(Change("territories", territories=set(terrs)))
+            _region(sc, c).parent_id = r.id
+        doc.notify(Change(ChangeKind.TERRITORIES, territories=set(terrs)))
 
 
 class MoveTerritories(Command):
@@ -243,26 +234,31 @@ class MoveTerritories(Command):
         self.indices = sorted({int(i) for i in indices})
         self.region_id = region_id
         self.old: list[str | None] = []
-        n = len(self.indices)
-        self.text = text or f"Move {n} territor{'y' if n == 1 else 'ies'} to another region"
+        self.text = text or f"Move {_territories(len(self.indices))} to another region"
+        self._labelled = bool(text)
 
     def redo(self, doc: Document) -> None:
         sc = doc.scenario
         if self.region_id is not None:
             _region(sc, self.region_id)
+        if not self._labelled:
+            what = _territories(len(self.indices))
+            self.text = f"Move {what} to region {_region(sc, self.region_id).name}" if self.region_id is not None \
+                else f"Take {what} out of {'its' if len(self.indices) == 1 else 'their'} region"
+            self._labelled = True
         bad = [i for i in self.indices if not 0 <= i < len(sc.territories)]
         if bad:
             raise InputError(f"no territory with index {bad[0]} in scenario {sc.name!r}")
         self.old = [sc.territories[i].region_id for i in self.indices]
         for i in self.indices:
             sc.territories[i].region_id = self.region_id
-        doc.notify(Change("territories", territories=set(self.indices)))
+        doc.notify(Change(ChangeKind.TERRITORIES, territories=set(self.indices)))
 
     def undo(self, doc: Document) -> None:
         sc = doc.scenario
         for i, old in zip(self.indices, self.old):
             sc.territories[i].region_id = old
-        doc.notify(Change("territories", territories=set(self.indices)))
+        doc.notify(Change(ChangeKind.TERRITORIES, territories=set(self.indices)))
 
 
 def move_to_region(scenario: Scenario, territories: Iterable[int], regions: Iterable[str],
@@ -278,8 +274,8 @@ def move_to_region(scenario: Scenario, territories: Iterable[int], regions: Iter
     parts += [SetRegionParent(r, target) for r in regs]
     if not parts:
         raise InputError("choose the territories or regions to move")
-    where = scenario.region(target).name if target is not None else "the top level"
-    text = ", ".join(x for x in (f"{len(terrs)} territor{'y' if len(terrs) == 1 else 'ies'}" if terrs else "",
+    where = _region(scenario, target).name if target is not None else "the top level"
+    text = ", ".join(x for x in (_territories(len(terrs)) if terrs else "",
                                  f"{len(regs)} region{'s' * (len(regs) != 1)}" if regs else "") if x)
     return MacroCommand(f"Move {text} to {where}", parts)
 
@@ -292,7 +288,7 @@ def clean_level_names(names: Iterable[str]) -> list[str]:
         out.pop()
     seen: dict[str, int] = {}
     for k, n in enumerate(out):
-        shown = n or (DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}")
+        shown = n or default_level_name(k)
         if shown.casefold() in seen:
             raise InputError(f"two hierarchy levels are named {shown!r} (levels {seen[shown.casefold()] + 1} "
                              f"and {k + 1}); give each level its own name")
@@ -317,7 +313,7 @@ class SetLevelNames(Command):
             doc.project.settings.pop(LEVELS_KEY, None)
         else:
             doc.project.settings[LEVELS_KEY] = copy.deepcopy(value)
-        doc.notify(Change("territories"))
+        doc.notify(Change(ChangeKind.TERRITORIES))
 
     def redo(self, doc: Document) -> None:
         settings = doc.project.settings

@@ -1,8 +1,8 @@
-"""Undoable edits of territory layers (segments), named-account pins and the live plan.
+"""Undoable edits of territory layers, named-account pins and the live plan.
 
 Every command validates everything before it changes anything (a refused command leaves the
-project as it was), rebuilds the engine (the counted accounts may differ) and notifies a
-"scenario" change, so every view refreshes its figures, lists and map.
+project as it was), rebuilds the engine (the counted accounts may differ) and notifies a SCENARIO
+change, so every view refreshes its figures, lists and map.
 
 * ``AddLayer``: a new layer with its account rule, and its first scenario (territories copied from
   a scenario or none, the assignment copied or not), made live and active.
@@ -19,19 +19,22 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from territory_desk.domain.editing.territories import Command, unique_scenario_name
-from territory_desk.domain.editing.document import Change, Document
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.command import Command
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.scenarios import unique_scenario_name
+from territory_desk.domain.model.conditions import Condition
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.membership import check_pin
-from territory_desk.domain.model.territory_layers import LAYER_KINDS, TerritoryLayer, account_columns, check_layers, find_layer, layer_label
 from territory_desk.domain.model.territories import UNASSIGNED, Scenario
+from territory_desk.domain.model.territory_layers import (
+    LAYER_KINDS, TerritoryLayer, account_columns, check_layers, find_layer, layer_label,
+)
+from territory_desk.domain.stats.membership import check_pin
 
 
 def rule_mask(project, rule: str) -> np.ndarray:
     """Which accounts a rule matches (before earlier layers take theirs). Raises InputError with one
     line when the rule does not parse or names a field the accounts do not have."""
-    from territory_desk.domain.model.conditions import Condition
-
     cond = Condition.parse(rule)
     acc = project.accounts
     return cond.evaluate(account_columns(acc), len(acc))
@@ -44,7 +47,7 @@ def _layer_scenarios(project, name: str) -> list[Scenario]:
 
 def _changed(doc: Document) -> None:
     doc.rebuild()
-    doc.notify(Change("scenario"))
+    doc.notify(Change(ChangeKind.SCENARIO))
 
 
 class AddLayer(Command):
@@ -78,9 +81,9 @@ class AddLayer(Command):
             sc = Scenario(name, copy.deepcopy(src.territories), copy.deepcopy(src.regions), assignment,
                           layer=self.layer.name, live=True)
         if self.layer.kind == "freeform":  # drawn territories (freeform.py): shapes, not units
-            shapes = getattr(src, "shapes", None) if src is not None and self.copy_assignment else None
+            copied = src is not None and src.is_freeform and self.copy_assignment
             sc.assignment = empty
-            sc.shapes = dict(shapes) if shapes is not None else {}
+            sc.shapes = dict(src.drawn_shapes) if copied and src is not None else {}
         return sc
 
     def redo(self, doc: Document) -> None:
@@ -251,9 +254,12 @@ class PinAccounts(Command):
     def redo(self, doc: Document) -> None:
         p = doc.project
         sc = self.target or _resolve_scenario(p, self.scenario)
-        tid = sc.territories[sc.territory_index(self.territory)].id
+        terr = sc.territories[sc.territory_index(self.territory)]
+        tid = terr.id
         for a in self.account_ids:
             check_pin(p, sc, a, tid)
+        if self.target is None:
+            self.text = f"{self.text} to {terr.name}"
         self.target, self.territory_id = sc, tid
         self._old = {a: sc.pins.get(a) for a in self.account_ids}
         for a in self.account_ids:

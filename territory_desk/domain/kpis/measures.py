@@ -10,7 +10,7 @@ territory; high-potential share; quota attainment = revenue / quota; revenue, pi
 opportunities per rep.
 
 An opportunity (or a lead) counts in the territory of its account in the scenario
-(``membership.account_territories``: layers and pins honoured); a lead without an account goes by the
+(``kinds.account_territories``: layers and pins honoured); a lead without an account goes by the
 unit its location lies in. Everything is vectorised: a group-by is one ``np.bincount`` and the
 medians and percentiles of all groups come from one sort by (group, value). A level's figures are
 computed from the rows of its groups (sums of numerators and denominators, medians of the group's
@@ -24,8 +24,10 @@ import numpy as np
 
 from territory_desk.domain.model.activity import LOST, OPEN, WON
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.hierarchy import Level, level as hierarchy_level
 from territory_desk.domain.model.periods import DAY, Period, parse_period
+from territory_desk.domain.stats.hierarchy import Level, level as hierarchy_level
+from territory_desk.domain.stats.kinds import account_territories
+from territory_desk.domain.stats.membership import counted_accounts
 
 # key, label, kind (money | count | pct | days | hours)
 KPI_DEFS: list[tuple[str, str, str]] = [
@@ -164,8 +166,6 @@ class _Rows:
 
 
 def _period_rows(project, scenario, period: Period, options: KpiOptions) -> tuple[_Rows, str | None, float | None]:
-    from territory_desk.domain.stats.membership import account_territories, counted_accounts
-
     act = project.activity
     opps, leads = act.opportunities, act.leads
     acc = project.accounts
@@ -294,11 +294,11 @@ def territory_quotas(project, scenario, period: Period) -> tuple[np.ndarray, flo
         if a == 0.0:
             continue
         if terr_id:
-            k = tindex.get(terr_id)
-            if k is None:
+            index = tindex.get(terr_id)
+            if index is None:
                 loose += a
             else:
-                out[k] += a
+                out[index] += a
         else:
             ks = of_rep.get(rep)
             if not ks:

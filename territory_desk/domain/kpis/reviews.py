@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.command import Command
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.kpis.measures import KPI_LABELS, KpiTable, compute_kpis
 from territory_desk.domain.model.activity import Activity, Snapshots
-from territory_desk.domain.editing.territories import Command
-from territory_desk.domain.editing.document import Change
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.kpis.measures import KpiTable, compute_kpis
 from territory_desk.domain.model.periods import parse_period
+from territory_desk.domain.stats.hierarchy import level
 
 TOTAL_ID = "*"
 WORKLOAD_KPIS = ("accounts_per_rep", "pipeline_per_rep", "opportunities_per_rep")
@@ -99,12 +101,11 @@ def review_side(project, period: str, level_key, scenario=None, source: str = "a
         if source == "snapshot":
             raise InputError(f"no snapshot of {p.label} at the {level_name} level; take one with "
                              f"`territory-desk snapshot PROJECT --period {p.label}`")
+    assert table is not None  # computed above unless the source is "snapshot"
     return side_from_table(table)
 
 
 def _level_name(project, key, scenario) -> str:
-    from territory_desk.domain.stats.hierarchy import level
-
     return level(project, key, scenario).name
 
 
@@ -151,8 +152,6 @@ def compare(before: Side, after: Side, threshold_pct: float = DEFAULT_THRESHOLD_
         raise InputError("the drift threshold must be a number of per cent >= 0")
     ids = [g for g in after.names if g != TOTAL_ID] + [g for g in before.names if g not in after.names and g != TOTAL_ID]
     ids.append(TOTAL_ID)
-    from territory_desk.domain.kpis.measures import KPI_LABELS
-
     rows = []
     for gid in ids:
         b = before.values.get(gid, {})
@@ -197,15 +196,15 @@ class ReplaceActivity(Command):
         self.activity, self.text = activity, text
         self._old: Activity | None = None
 
-    def redo(self, doc) -> None:
+    def redo(self, doc: Document) -> None:
         self._old = doc.project.activity
         doc.project.activity = self.activity
-        doc.notify(Change("activity"))
+        doc.notify(Change(ChangeKind.ACTIVITY))
 
-    def undo(self, doc) -> None:
+    def undo(self, doc: Document) -> None:
         assert self._old is not None
         doc.project.activity = self._old
-        doc.notify(Change("activity"))
+        doc.notify(Change(ChangeKind.ACTIVITY))
 
 
 class TakeSnapshot(Command):
@@ -216,13 +215,13 @@ class TakeSnapshot(Command):
         self.text = f"Snapshot KPIs of {table.period.label} ({table.level.name})"
         self._old: Activity | None = None
 
-    def redo(self, doc) -> None:
+    def redo(self, doc: Document) -> None:
         self._old = doc.project.activity
         act = doc.project.activity
         doc.project.activity = act.replaced(snapshots=act.snapshots.concat(self.rows))
-        doc.notify(Change("activity"))
+        doc.notify(Change(ChangeKind.ACTIVITY))
 
-    def undo(self, doc) -> None:
+    def undo(self, doc: Document) -> None:
         assert self._old is not None
         doc.project.activity = self._old
-        doc.notify(Change("activity"))
+        doc.notify(Change(ChangeKind.ACTIVITY))

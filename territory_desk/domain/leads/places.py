@@ -1,11 +1,11 @@
 """Where a lead belongs: lead columns by name, live plans of territory layers, units from unit ids,
-ZIP codes or coordinates, named accounts. Vectorised helpers of lead_routing.py (no Qt, no I/O).
+ZIP codes or coordinates, named accounts. Vectorised helpers of routing.py (no Qt, no I/O).
 
 Every lead column is factorised once per run (pandas.factorize): conditions, unit and account
 lookups and their explanations are computed once per distinct value and spread to the leads by
 their codes, so a million leads with a few thousand ZIP codes cost a few thousand lookups.
 
-A plan is the live scenario of a territory layer (segments.live_scenario); its territories get
+A plan is the live scenario of a territory layer (territory_layers.live_scenario); its territories get
 consecutive "slots" in one registry (owned by the router) so every lead's territory is one integer.
 """
 from __future__ import annotations
@@ -18,10 +18,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from territory_desk.domain.leads.rules import LeadRule, plan_for
 from territory_desk.domain.model.conditions import Compare, Condition, Logic
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.leads.rules import LeadRule
 from territory_desk.domain.model.projection import LONLAT, transform_points
+from territory_desk.domain.model.territories import Scenario
+from territory_desk.domain.model.territory_layers import live_scenario, route_accounts
+from territory_desk.domain.stats.kinds import account_territories
 
 # ZIP texts -> (lon, lat) of their centres (NaN when unknown); provided by the services layer
 ZipPoints = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -96,7 +99,7 @@ def points_in_polygons(x: np.ndarray, y: np.ndarray, geoms: np.ndarray) -> np.nd
 class Plan:
     """A live scenario seen by the router: slot of its first territory and owner of each territory."""
 
-    scenario: object
+    scenario: Scenario
     label: str  # "plan 'Base'" / "Enterprise plan 'Ent 2027'"
     base: int
     owners: np.ndarray  # owner index per territory (-1: no rep)
@@ -164,8 +167,6 @@ class Places:
 
     # ---- plans -------------------------------------------------------------------------------------
     def layer_plans(self) -> tuple[list[Plan | None], Plan | None]:
-        from territory_desk.domain.model.territory_layers import live_scenario
-
         per_layer = [live_scenario(self.p, layer.name) for layer in self.p.layers]
         default = live_scenario(self.p, "")
         return ([self.register_plan(s) if s is not None else None for s in per_layer],
@@ -189,8 +190,6 @@ class Places:
 
     def plans_of(self, rule: LeadRule, idx: np.ndarray) -> tuple[np.ndarray, list[Plan | None], str]:
         """(plan number per lead, plans, reason when a lead has no plan)."""
-        from territory_desk.domain.leads.rules import plan_for
-
         fixed = rule.value if rule.type == "condition" and rule.target == "layer" else rule.layer
         if fixed:
             return np.zeros(len(idx), dtype=np.int64), [self.register_plan(plan_for(self.p, fixed))], ""
@@ -340,10 +339,6 @@ class Places:
 
     def account_slots(self, rule: LeadRule) -> np.ndarray:
         """Territory slot of every account in the live plan of its layer (or of ``rule.layer``)."""
-        from territory_desk.domain.leads.rules import plan_for
-        from territory_desk.domain.stats.membership import account_territories
-        from territory_desk.domain.model.territory_layers import route_accounts
-
         key = rule.layer.casefold()
         if key not in self._account_slots:
             n = len(self.p.accounts)

@@ -1,4 +1,4 @@
-"""Route leads through the ordered lead rules (lead_rules.py): territory, owner and the rule that
+"""Route leads through the ordered lead rules (rules.py): territory, owner and the rule that
 fired for every lead, with the reason when none did.
 
 Vectorised: each rule is evaluated once on all leads still without an owner (numpy masks); round
@@ -84,7 +84,7 @@ def check_columns(project, rules: list[LeadRule], names: Sequence[str]) -> None:
 def route_leads(project, rules: list[LeadRule], columns: Mapping[str, Sequence], n: int | None = None,
                 explain: bool = False, zip_points: ZipPoints | None = None) -> Routing:
     """Route ``n`` leads given as columns (name -> array of text or numbers) through ``rules``
-    (already checked against the project, see lead_rules.parse_rules)."""
+    (already checked against the project, see rules.parse_rules)."""
     cols = {k: np.asarray(v, dtype=object) if not isinstance(v, np.ndarray) else v for k, v in columns.items()}
     if n is None:
         n = len(next(iter(cols.values()))) if cols else 0
@@ -160,8 +160,9 @@ class _Router:
             self.slot_text += [f"{t.id} {t.name}" for t in terrs]
             self.slot_owner += owners.tolist()
             self.slot_plan += [label] * len(terrs)
-            shapes, geo = getattr(scenario, "shapes", None), None
-            if shapes is not None:
+            geo = None
+            if scenario.is_freeform:
+                shapes = scenario.drawn_shapes
                 pairs = [(shapes[t.id], k) for k, t in enumerate(terrs) if shapes.get(t.id) is not None]
                 geoms = np.empty(len(pairs), dtype=object)
                 geoms[:] = [g for g, _ in pairs]

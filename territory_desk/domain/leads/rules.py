@@ -18,7 +18,7 @@ in no unit, the rep reached the cap) lets the lead fall through to the next rule
 Every rule may have ``when`` (a condition on lead columns, see conditions.py), ``cap`` (at most this
 many leads per rep in this run; ``rep_caps`` overrides it per rep: a capped rep is skipped and the
 lead falls through) and, for geography, ``layer`` (a territory layer; empty = each lead goes to the
-layer whose rule it satisfies, as accounts do). The routing itself is in lead_routing.py.
+layer whose rule it satisfies, as accounts do). The routing itself is in routing.py.
 """
 from __future__ import annotations
 
@@ -26,10 +26,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from territory_desk.domain.editing.territories import Command
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.command import Command
+from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.conditions import Condition
-from territory_desk.domain.editing.document import Change, Document
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.territory_layers import find_layer, layer_label, live_scenario
 
 SETTINGS_KEY = "lead_rules"
 RULE_TYPES = {
@@ -211,9 +213,7 @@ def team_names(project) -> list[str]:
 
 
 def plan_for(project, layer_name: str):
-    """The live scenario of a layer (segments.live_scenario); InputError when there is none."""
-    from territory_desk.domain.model.territory_layers import find_layer, layer_label, live_scenario
-
+    """The live scenario of a layer (territory_layers.live_scenario); InputError when there is none."""
     layer = find_layer(project, layer_name)
     name = layer.name if layer is not None else ""
     sc = live_scenario(project, name)
@@ -318,11 +318,11 @@ class SetLeadRules(Command):
         settings = doc.project.settings
         self._had, self._old = SETTINGS_KEY in settings, copy.deepcopy(settings.get(SETTINGS_KEY))
         settings[SETTINGS_KEY] = checked
-        doc.notify(Change("settings"))
+        doc.notify(Change(ChangeKind.SETTINGS))
 
     def undo(self, doc: Document) -> None:
         if self._had:
             doc.project.settings[SETTINGS_KEY] = copy.deepcopy(self._old)
         else:
             doc.project.settings.pop(SETTINGS_KEY, None)
-        doc.notify(Change("settings"))
+        doc.notify(Change(ChangeKind.SETTINGS))

@@ -1,1 +1,1 @@
-"""The core model: units, accounts, reps, territories and regions, segments and their rules, conditions, CRM activity, periods, adjacency, projection, colours and the project aggregate."""
+"""The core model: units, accounts, reps, territories and regions, territory layers and their rules, conditions, CRM activity, periods, adjacency, projection, colours and the project aggregate."""

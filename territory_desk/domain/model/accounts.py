@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.model.magnitudes import check_numeric_columns
+from territory_desk.domain.model.magnitudes import check_columns
 from territory_desk.domain.model.projection import LONLAT, transform_points
 
 
@@ -30,18 +30,11 @@ class AccountTable:
         self.lat = np.asarray(self.lat, dtype=np.float64)
         if len(self.names) != n or len(self.lon) != n or len(self.lat) != n:
             raise InputError("account ids, names and coordinates differ in length")
-        for k, v in list(self.numeric.items()):
-            self.numeric[k] = np.asarray(v, dtype=np.float64)
-            if len(self.numeric[k]) != n:
-                raise InputError(f"account column {k!r} has the wrong length")
-        for k, v in self.text.items():
-            if len(v) != n:
-                raise InputError(f"account column {k!r} has the wrong length")
         if self.unit_index is not None:
             self.unit_index = np.asarray(self.unit_index, dtype=np.int64)
             if len(self.unit_index) != n:
                 raise InputError("account unit index has the wrong length")
-        check_numeric_columns(self.numeric, self.ids, "account")
+        check_columns(self.numeric, self.text, self.ids, "account")
         check_coordinates(self.lon, self.lat, self.ids)
 
     def __len__(self) -> int:

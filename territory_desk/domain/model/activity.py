@@ -5,7 +5,7 @@
 * ``Leads``: id, created (datetime64[s]), first response time in hours (NaN: not answered yet),
   owner, converted, and optionally the account id and a location (lon/lat, NaN when unknown).
 * ``Quotas``: an amount for a rep *or* a territory over a period (its label and first/last day).
-* ``Snapshots``: KPI values of a period frozen into the project (reviews over time, kpi_reviews.py).
+* ``Snapshots``: KPI values of a period frozen into the project (reviews over time, kpis/reviews.py).
 
 Text columns are numpy object arrays of ``str`` ("" = empty). Which account an opportunity or lead
 belongs to is resolved against the project's accounts by id once and cached (``account_rows``); an
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from territory_desk.domain.model.accounts import locate_points
 from territory_desk.domain.model.errors import InputError
 
 OPEN, WON, LOST = 0, 1, 2
@@ -156,8 +157,6 @@ class Leads:
 
     def unit_rows(self, units) -> np.ndarray:
         """Unit of every lead's location (-1: no location or outside every unit); cached per unit layer."""
-        from territory_desk.domain.model.accounts import locate_points
-
         if self._units is None or self._units[0] is not units.geometry:
             self._units = (units.geometry, locate_points(self.lon, self.lat, units.geometry, units.source_crs))
         return self._units[1]

@@ -86,6 +86,23 @@ class Adjacency:
         assert self._lens is not None
         return self._lens
 
+    def perimeters(self, groups: np.ndarray, n_groups: int, unit_perimeter: np.ndarray) -> np.ndarray:
+        """Perimeter of every group of units (``dissolved_perimeters`` over this graph's edges)."""
+        return dissolved_perimeters(groups, n_groups, unit_perimeter, self.i, self.j, self.length)
+
+
+def dissolved_perimeters(groups: np.ndarray, n_groups: int, unit_perimeter: np.ndarray, edge_i: np.ndarray,
+                         edge_j: np.ndarray, edge_length: np.ndarray) -> np.ndarray:
+    """Perimeter of every group of units without dissolving their polygons: the sum of the units'
+    perimeters less twice the boundary they share, P(G) = sum of p_u - 2 x sum of L(u, w) over the
+    edges inside G. ``groups`` holds a group index per unit (-1: none); the result has
+    ``n_groups + 1`` slots, the last one for the units of no group."""
+    slot = np.where(groups < 0, n_groups, groups)
+    perim = np.bincount(slot, weights=unit_perimeter, minlength=n_groups + 1).astype(np.float64)
+    same = groups[edge_i] == groups[edge_j]
+    perim -= 2.0 * np.bincount(slot[edge_i[same]], weights=edge_length[same], minlength=n_groups + 1)
+    return perim
+
 
 def _segment_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shared borders found by matching identical boundary segments (snapped to SNAP_M).

@@ -33,11 +33,12 @@ def distinct_colors(neighbours: list[set[int]], current: list[str] | None = None
     for t in order:
         taken = {colors[o] for o in neighbours[t] if colors[o]}
         if current and current[t] and current[t] not in taken and current[t] not in colors:
-            colors[t] = current[t]
+            color = current[t]
         else:
             free = [c for c in PALETTE if c not in taken]
-            colors[t] = min(free, key=lambda c: usage[c]) if free else PALETTE[t % len(PALETTE)]
-        usage[colors[t]] = usage.get(colors[t], 0) + 1
+            color = min(free, key=lambda c: usage[c]) if free else PALETTE[t % len(PALETTE)]
+        colors[t] = color
+        usage[color] = usage.get(color, 0) + 1
     return [c or PALETTE[0] for c in colors]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -37,6 +37,7 @@ _TOKEN = re.compile(r"""\s*(?:
 _COMPARE_WORDS = {"contains", "startswith"}
 _KEYWORDS = {"and", "or", "not", "in", "is", "empty"} | _COMPARE_WORDS
 Value = Union[float, str]
+Column = Union[Sequence[Any], np.ndarray]  # a numeric array, or a list (or object array) of text
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Condition:
         _collect(self.node, out)
         return out
 
-    def evaluate(self, columns: Mapping[str, Sequence], n: int) -> np.ndarray:
+    def evaluate(self, columns: Mapping[str, Column], n: int) -> np.ndarray:
         """Boolean mask over ``n`` rows; ``columns`` maps field name -> numeric array or list of text.
 
         Field names match case-insensitively; an unknown field raises InputError naming it.
@@ -126,8 +127,9 @@ class _Parser:
 
     def parse(self) -> Node:
         node = self.expr()
-        if self.peek() is not None:
-            raise InputError(f"unexpected {self.peek()[1]!r} in the condition {self.text!r}")
+        rest = self.peek()
+        if rest is not None:
+            raise InputError(f"unexpected {rest[1]!r} in the condition {self.text!r}")
         return node
 
     def expr(self) -> Node:
@@ -160,7 +162,7 @@ class _Parser:
         if tok != ("op", op):
             raise InputError(f"expected {op!r} but found {tok[1]!r} in the condition {self.text!r}")
 
-    def compare(self) -> Compare:
+    def compare(self) -> Node:
         kind, tok = self.take()
         if kind == "quoted":
             field = tok[1:-1]
@@ -212,7 +214,8 @@ class _Col:
         self.is_numeric = isinstance(raw, np.ndarray) and raw.dtype.kind in "fiub"
         if len(raw) != n:
             raise InputError(f"column {field!r} has {len(raw)} values for {n} rows")
-        self._num = self._text = None
+        self._num: np.ndarray | None = None
+        self._text: np.ndarray | None = None
 
     @property
     def num(self) -> np.ndarray:
@@ -241,7 +244,7 @@ class _Col:
         return np.isfinite(self.num) if self.is_numeric else self.text != ""
 
 
-def _column(field: str, columns: Mapping[str, Sequence], lookup: dict[str, str], n: int, cache: dict) -> _Col:
+def _column(field: str, columns: Mapping[str, Column], lookup: dict[str, str], n: int, cache: dict) -> _Col:
     if field not in cache:
         key = field if field in columns else lookup.get(field.casefold())
         if key is None:

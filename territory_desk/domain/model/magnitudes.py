@@ -42,3 +42,17 @@ def check_numeric_columns(columns: dict[str, np.ndarray], ids: list[str], what: 
         if k is not None:
             raise InputError(f"{what} column {name!r} holds {describe_out_of_range(float(values[k]))} "
                              f"({what} {ids[k]!r}); {BOUND_TEXT}")
+
+
+def check_columns(numeric: dict[str, np.ndarray], text: dict[str, list[str]], ids: list[str], what: str) -> None:
+    """Turn the numeric columns into float64 arrays (in place), then refuse a column of the wrong
+    length or one holding a number out of range, naming it (``what`` names the row kind)."""
+    n = len(ids)
+    for name, values in list(numeric.items()):
+        numeric[name] = np.asarray(values, dtype=np.float64)
+    lengths = {name: len(values) for name, values in numeric.items()}
+    lengths.update((name, len(values)) for name, values in text.items())
+    for name, length in lengths.items():
+        if length != n:
+            raise InputError(f"{what} column {name!r} has the wrong length")
+    check_numeric_columns(numeric, ids, what)

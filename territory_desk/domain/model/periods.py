@@ -88,10 +88,11 @@ def _months(y: int, first: int, count: int, label: str) -> Period:
 
 
 def make_range(start: np.datetime64, end: np.datetime64) -> Period:
-    start, end = np.datetime64(start, "D"), np.datetime64(end, "D")
-    if end < start:
-        raise InputError(f"the period {start}..{end} ends before it starts")
-    return Period(f"{start}..{end}", start, end)
+    """The period of the days from ``start`` to ``end`` (inclusive)."""
+    first, last = start.astype("datetime64[D]"), end.astype("datetime64[D]")
+    if last < first:
+        raise InputError(f"the period {first}..{last} ends before it starts")
+    return Period(f"{first}..{last}", first, last)
 
 
 def parse_period(text: str | Period | None) -> Period:
@@ -148,8 +149,8 @@ def quarters_between(first: np.datetime64, last: np.datetime64, limit: int = 40)
     the latest kept)."""
     if first is None or last is None or np.isnat(first) or np.isnat(last) or last < first:
         return []
-    m0 = np.datetime64(first, "M").astype(int)
-    m1 = np.datetime64(last, "M").astype(int)
+    m0 = int(np.asarray(first, dtype="datetime64[M]").astype(np.int64))  # months since 1970-01
+    m1 = int(np.asarray(last, dtype="datetime64[M]").astype(np.int64))
     q0, q1 = m0 // 3, m1 // 3
     out = []
     for q in range(max(q0, q1 - limit + 1), q1 + 1):

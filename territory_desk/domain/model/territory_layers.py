@@ -1,4 +1,4 @@
-"""Territory layers (segments): several alignments of the same geography, one per team or segment.
+"""Territory layers: several alignments of the same geography, one per team or segment.
 
 A project may define layers such as "SMB" (rule ``employees < 1000``) and "Enterprise" (rule
 ``employees >= 1000``). Every scenario belongs to one layer (``Scenario.layer``; "" is the default
@@ -17,7 +17,6 @@ import numpy as np
 from territory_desk.domain.model.conditions import Condition
 from territory_desk.domain.model.errors import InputError
 
-DEFAULT_LAYER = ""
 LAYER_KINDS = ("units", "freeform")
 
 

@@ -12,7 +12,7 @@ import shapely
 from pyproj import CRS
 
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.model.magnitudes import check_numeric_columns
+from territory_desk.domain.model.magnitudes import check_columns
 from territory_desk.domain.model.projection import equal_area_crs, lonlat_bounds, to_crs, transform_geometries
 
 
@@ -41,16 +41,9 @@ class UnitLayer:
         self.geometry = np.asarray(self.geometry, dtype=object)
         if len(self.names) != n or len(self.geometry) != n:
             raise InputError("unit ids, names and geometries differ in length")
-        for k, v in list(self.numeric.items()):
-            self.numeric[k] = np.asarray(v, dtype=np.float64)
-            if len(self.numeric[k]) != n:
-                raise InputError(f"unit column {k!r} has the wrong length")
-        for k, v in self.text.items():
-            if len(v) != n:
-                raise InputError(f"unit column {k!r} has the wrong length")
         if len(set(self.ids)) != n:
             raise InputError("unit ids are not unique")
-        check_numeric_columns(self.numeric, self.ids, "unit")
+        check_columns(self.numeric, self.text, self.ids, "unit")
         if not self.work_crs:
             src = to_crs(self.crs)
             self.work_crs = equal_area_crs(*lonlat_bounds(self.geometry, src)).to_wkt()

@@ -77,8 +77,8 @@ def repair_contiguity(g: WorkGraph, a: np.ndarray, k: int, weight: np.ndarray, f
         comp_t[labels] = a
         if ncomp == len(np.unique(comp_t)):
             break
-        comp_w = np.bincount(labels, weights=weight, minlength=ncomp)
-        comp_w += 1e-9 * np.bincount(labels, minlength=ncomp)  # ties (and zero weights) by size
+        # ties (and zero weights) by size
+        comp_w = np.bincount(labels, weights=weight, minlength=ncomp) + 1e-9 * np.bincount(labels, minlength=ncomp)
         has_fixed = np.bincount(labels[fixed >= 0], minlength=ncomp) > 0
         score = comp_w + np.where(has_fixed, comp_w.max() * 10 + 1, 0.0)
         order = np.lexsort((-score, comp_t))  # per territory, best first

@@ -54,7 +54,8 @@ class WorkGraph:
     area: np.ndarray  # (n,) m²
     perimeter: np.ndarray  # (n,) m
     xy: np.ndarray  # (n, 2) unit centres in the working CRS (metres)
-    comp: np.ndarray | None = None  # (n,) component label (components joined by links share one)
+    # (n,) component label (components joined by links share one); computed when not given
+    comp: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         n = len(self.units)
@@ -65,7 +66,7 @@ class WorkGraph:
         lk = np.concatenate([self.link, self.link])
         order = np.lexsort((dst, src))
         self.src, self.dst, self.dlen, self.dlink = src[order], dst[order], ln[order], lk[order]
-        if self.comp is None:
+        if len(self.comp) != n:
             self.comp = self.components(np.zeros(len(self.units), dtype=np.int64))[1]
         # moves never cross links: the directed edges a move may follow, and each unit's link partners
         self.move_edges = np.flatnonzero(~self.dlink)

@@ -139,6 +139,16 @@ def excess_delta(st: SearchState, u: int, A: int, B: int) -> float:
     return d
 
 
+def _random_moves(n_edges: int, iterations: int, rng: np.random.Generator, stop, block: int = 4096):
+    """The proposals of an annealing run, a block at a time: (share of the run done, directed border
+    edges drawn at random, a coin in [0, 1) for each), until ``iterations`` or ``stop()``."""
+    for start in range(0, iterations, block):
+        if stop():
+            return
+        n_it = min(block, iterations - start)
+        yield start / iterations, rng.integers(0, n_edges, n_it).tolist(), rng.random(n_it).tolist()
+
+
 def anneal_soft(st: SearchState, iterations: int, rng: np.random.Generator, t0: float, t1: float,
                 b0: float, b1: float, stop=lambda: False, progress=lambda f: None) -> None:
     """Simulated annealing on -ΣPP + β·(excess over the bands) + disruption: temperature falls from
@@ -146,14 +156,7 @@ def anneal_soft(st: SearchState, iterations: int, rng: np.random.Generator, t0: 
     g = st.g
     src, dst = g.src[g.move_edges].tolist(), g.dst[g.move_edges].tolist()
     a, movable = st.a, st.movable
-    block = 4096
-    for start in range(0, iterations, block):
-        if stop():
-            break
-        n_it = min(block, iterations - start)
-        picks = rng.integers(0, len(src), n_it).tolist()
-        coins = rng.random(n_it).tolist()
-        f = start / iterations
+    for f, picks, coins in _random_moves(len(src), iterations, rng, stop):
         progress(f)
         temp = t0 * (t1 / t0) ** f
         beta = b0 * (b1 / b0) ** f
@@ -181,14 +184,8 @@ def anneal(st: SearchState, iterations: int, rng: np.random.Generator, t0: float
     a, movable = st.a, st.movable
     best = st.compact_objective()
     best_a = st.an.copy()
-    block = 4096
-    for start in range(0, iterations, block):
-        if stop():
-            break
-        n_it = min(block, iterations - start)
-        picks = rng.integers(0, len(src), n_it).tolist()
-        coins = rng.random(n_it).tolist()
-        temp = t0 * (t1 / t0) ** (start / iterations)
+    for f, picks, coins in _random_moves(len(src), iterations, rng, stop):
+        temp = t0 * (t1 / t0) ** f
         for e, coin in zip(picks, coins):
             u = src[e]
             A, B = a[u], a[dst[e]]

@@ -16,8 +16,9 @@ import math
 
 import numpy as np
 
-from territory_desk.domain.stats.contiguity import components_among
+from territory_desk.domain.model.adjacency import dissolved_perimeters
 from territory_desk.domain.optimize.problem import Problem
+from territory_desk.domain.stats.contiguity import components_among, find_root
 
 DISPERSION = 10.0  # weight of the dispersion around territory centres in the balance objective
 EXCESS = 20.0  # cost of one tolerance-width outside the band, relative to the quadratic pull
@@ -74,9 +75,7 @@ class SearchState:
         np.add.at(sums, a, self.W)
         self.S = sums.tolist()
         self.area = np.bincount(a, weights=g.area, minlength=k)[:k].tolist()
-        same = a[g.ei] == a[g.ej]
-        perim = np.bincount(a, weights=g.perimeter, minlength=k)[:k]
-        perim -= 2.0 * np.bincount(a[g.ei[same]], weights=g.length[same], minlength=k)[:k]
+        perim = dissolved_perimeters(a, k, g.perimeter, g.ei, g.ej, g.length)[:k]
         self.perim = np.maximum(perim, 1e-9).tolist()
         self.pp = [FOUR_PI * ar / (pe * pe) for ar, pe in zip(self.area, self.perim)]
         self.disrupted = float(self.dis_np[(self.orig_np >= 0) & (self.orig_np != a)].sum())
@@ -222,13 +221,6 @@ def _joined_nearby(seeds: list[int], t: int, a: list[int], nbrs: list[list[int]]
     other: decides most moves without a search (corner neighbours meet through a common unit)."""
     k = len(seeds)
     parent = list(range(k))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     owner = {s: i for i, s in enumerate(seeds)}
     groups = k
     for i, s in enumerate(seeds):
@@ -239,7 +231,7 @@ def _joined_nearby(seeds: list[int], t: int, a: list[int], nbrs: list[list[int]]
             if j is None:
                 owner[w] = i
                 continue
-            ri, rj = find(i), find(j)
+            ri, rj = find_root(parent, i), find_root(parent, j)
             if ri != rj:
                 parent[ri] = rj
                 groups -= 1

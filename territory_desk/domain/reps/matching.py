@@ -1,7 +1,7 @@
 """Rep <-> territory matching: score every (rep, territory) pair from the rep's skills and the
 territory's content, then choose the plan with the highest total score (one rep per territory).
 
-Five components, each 0..1 (explained in words by ``services.rep_matching.breakdown``):
+Five components, each 0..1 (explained in words by ``services.reps.breakdown``):
 
 * industry   share of the territory's accounts whose industry is one of ``rep.skills["industries"]``
 * language   share of the territory's accounts with a stated language that the rep speaks
@@ -18,17 +18,23 @@ A component without data (no such column, a rep without that skill, no accounts)
 0.5 and says so. The pair score is the weighted mean of the components; the plan maximises the
 sum of pair scores with ``scipy.optimize.linear_sum_assignment`` (rectangular problems leave reps or
 territories unmatched). Locked territories and those listed in ``keep`` keep their current rep,
-and that rep leaves the pool. Putting a plan in force: ``services.rep_matching.apply_command``.
-The component scorers are in ``rep_scores.py``.
+and that rep leaves the pool. Putting a plan in force: ``services.reps.apply_command``.
+The component scorers are in ``scores.py``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.reps.scores import NEUTRAL, capacity_fit, distance_fit, experience_fit, experience_level, text_fit, unit_vectors
+from territory_desk.domain.model.projection import LONLAT, transform_points
+from territory_desk.domain.reps.scores import (
+    NEUTRAL, capacity_fit, distance_fit, experience_fit, experience_level, text_fit, unit_vectors,
+)
+from territory_desk.domain.stats.kinds import account_territories, engine_for
+from territory_desk.domain.stats.metrics import metric_fields
 
 COMPONENTS = ("industry", "language", "experience", "distance", "capacity")
 LABELS = {"industry": "Industry fit", "language": "Language fit", "experience": "Experience vs potential",
@@ -113,7 +119,7 @@ class MatchResult:
 
     def changes(self) -> list[tuple[int, int, int]]:
         """(territory, current rep, suggested rep) for every territory whose rep changes."""
-        return [(t, int(self.current[t]), int(self.plan[t])) for t in np.flatnonzero(self.plan != self.current)]
+        return [(int(t), int(self.current[t]), int(self.plan[t])) for t in np.flatnonzero(self.plan != self.current)]
 
     def unmatched_reps(self) -> list[int]:
         taken = set(self.plan.tolist())
@@ -170,10 +176,6 @@ def _territory_points(project, scenario, terr: np.ndarray) -> tuple[np.ndarray, 
     basis = ["accounts" if h else "" for h in has_acc]
     need = [t for t in range(n_t) if not has_acc[t]]
     if need:
-        import shapely
-
-        from territory_desk.domain.model.projection import LONLAT, transform_points
-
         units = np.flatnonzero(np.isin(scenario.assignment, need))
         c = shapely.centroid(project.units.geometry[units])
         x, y = shapely.get_x(c), shapely.get_y(c)
@@ -190,7 +192,7 @@ def solve(score: np.ndarray, current: np.ndarray, kept: np.ndarray, pool: np.nda
     """The plan (rep index per territory, -1 none) with the highest total score: kept territories keep
     their current rep; the free reps of the pool go one per free territory (linear_sum_assignment);
     among plans with the same total, the one that keeps most current reps."""
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # scipy.optimize loads slowly: only when matching
 
     plan = np.where(kept, current, -1).astype(np.int64)
     free_r = np.flatnonzero(pool & ~np.isin(np.arange(len(pool)), current[kept & (current >= 0)]))
@@ -203,67 +205,86 @@ def solve(score: np.ndarray, current: np.ndarray, kept: np.ndarray, pool: np.nda
     return plan
 
 
-def match_reps(project, scenario=None, options: MatchOptions | None = None, stats=None) -> MatchResult:
-    """Score every (rep, territory) pair of ``scenario`` (default: active) and solve the assignment.
-    ``stats``: the scenario's Stats when the caller has them (the editor's live engine)."""
-    from territory_desk.domain.stats.engine import engine_for
-    from territory_desk.domain.stats.membership import account_territories
-    from territory_desk.domain.stats.metrics import metric_fields
+@dataclass
+class _Components:
+    """The component scores of every pair, with what fed them."""
 
-    sc = scenario or project.scenario
-    opts = options or MatchOptions()
+    parts: dict[str, np.ndarray]  # component -> (R, T) 0..1
+    has: dict[str, np.ndarray]  # component -> (R, T) bool: the pair had data
+    facts: dict  # raw figures for the explanations
+    used: dict[str, str | None]  # which columns and metrics fed the scores
+
+
+def _components(project, sc, opts: MatchOptions, stats) -> _Components:
+    """Score every component of every (rep, territory) pair (NEUTRAL where there is no data)."""
+    reps, acc = project.reps, project.accounts
+    n_r, n_t = len(reps), len(sc.territories)
     saved = project_defaults(project)
-    weights = default_weights(project) if opts.weights is None else \
-        parse_weights(",".join(f"{k}={v}" for k, v in opts.weights.items()))
-    if sum(weights.values()) <= 0:
-        raise InputError("every weight is 0: give at least one component a weight above 0")
-    reps, terrs, acc = project.reps, sc.territories, project.accounts
-    n_r, n_t = len(reps), len(terrs)
-    stats = stats or engine_for(project, sc).stats()
     terr = account_territories(project, sc) if len(acc) else np.zeros(0, dtype=np.int64)
-    parts = {k: np.full((n_r, n_t), NEUTRAL) for k in COMPONENTS}
-    has = {k: np.zeros((n_r, n_t), dtype=bool) for k in COMPONENTS}
-    facts: dict = {"levels": [experience_level(r.skills.get("experience")) for r in reps]}
-    used: dict[str, str | None] = {}
+    out = _Components({k: np.full((n_r, n_t), NEUTRAL) for k in COMPONENTS},
+                      {k: np.zeros((n_r, n_t), dtype=bool) for k in COMPONENTS},
+                      {"levels": [experience_level(r.skills.get("experience")) for r in reps]}, {})
+    pairs = bool(n_t and n_r)
     for key, cands in (("industry", INDUSTRY_COLUMNS), ("language", LANGUAGE_COLUMNS)):
         col = _pick_column(acc.text, getattr(opts, f"{key}_column"), saved.get(f"{key}_column"), cands, key)
-        used[f"{key}_column"] = col
-        if col is not None and n_t and n_r:
-            parts[key], has[key], facts[key] = text_fit(key, col, project, reps, terr, n_t)
+        out.used[f"{key}_column"] = col
+        if col is not None and pairs:
+            out.parts[key], out.has[key], out.facts[key] = text_fit(key, col, project, reps, terr, n_t)
     fields = list(stats.fields)
-    used["potential_metric"] = pot = _pick_metric(
-        fields, opts.potential_metric,
-        [saved.get("potential_metric"), "potential", *(project.settings.get("balance_fields") or [])], "potential")
-    if pot is not None and n_t and n_r:
+    pot = _pick_metric(fields, opts.potential_metric, [saved.get("potential_metric"), "potential",
+                                                       *(project.settings.get("balance_fields") or [])], "potential")
+    out.used["potential_metric"] = pot
+    if pot is not None and pairs:
         v = stats.value[:, stats.field_index(pot)]
-        parts["experience"], has["experience"], rank = experience_fit(reps, v)
-        facts["experience"] = (v, rank)
-    if n_t and n_r:
-        parts["distance"], has["distance"], facts["distance"] = distance_fit(
+        out.parts["experience"], out.has["experience"], rank = experience_fit(reps, v)
+        out.facts["experience"] = (v, rank)
+    if pairs:
+        out.parts["distance"], out.has["distance"], out.facts["distance"] = distance_fit(
             _territory_points(project, sc, terr), reps, n_t, saved.get("distance_half_km"))
     acc_key = next((f.key for f in metric_fields(project) if f.source == "account_count"), None)
-    used["workload_metric"] = work = _pick_metric(fields, opts.workload_metric,
-                                                  [saved.get("workload_metric"), acc_key], "workload")
-    if work is not None and n_t and n_r:
+    work = _pick_metric(fields, opts.workload_metric, [saved.get("workload_metric"), acc_key], "workload")
+    out.used["workload_metric"] = work
+    if work is not None and pairs:
         load = stats.value[:, stats.field_index(work)]
-        parts["capacity"], has["capacity"], cap = capacity_fit(reps, load)
-        facts["capacity"] = (load, cap)
-    total_w = sum(weights.values())
-    score = sum(weights[k] * parts[k] for k in COMPONENTS) / total_w
+        out.parts["capacity"], out.has["capacity"], cap = capacity_fit(reps, load)
+        out.facts["capacity"] = (load, cap)
+    return out
 
+
+def _who_may_move(sc, reps, opts: MatchOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(current rep per territory, territories that keep theirs, reps that may be moved): locked and
+    kept territories keep their rep, and so do the reps left out of ``opts.reps``."""
+    terrs = sc.territories
     rep_index = {r.id: i for i, r in enumerate(reps)}
     current = np.array([rep_index.get(t.rep_id, -1) for t in terrs], dtype=np.int64)
-    keep = {sc.territories[sc.territory_index(k)].id for k in opts.keep}
+    keep = {terrs[sc.territory_index(k)].id for k in opts.keep}
     kept = np.array([t.locked or t.id in keep for t in terrs], dtype=bool)
-    pool = np.ones(n_r, dtype=bool)
+    pool = np.ones(len(reps), dtype=bool)
     if opts.reps is not None:
         wanted = {x.strip().casefold() for x in opts.reps if x.strip()}
         unknown = wanted - {r.id.casefold() for r in reps} - {r.name.casefold() for r in reps}
         if unknown:
             raise InputError(f"no rep {sorted(unknown)[0]!r}")
         pool = np.array([r.id.casefold() in wanted or r.name.casefold() in wanted for r in reps], dtype=bool)
-        kept |= (current >= 0) & ~pool[np.maximum(current, 0)] if n_r else False  # the others stay put
+        if len(reps):
+            kept |= (current >= 0) & ~pool[np.maximum(current, 0)]  # the others stay put
     pool[current[kept & (current >= 0)]] = False
+    return current, kept, pool
+
+
+def match_reps(project, scenario=None, options: MatchOptions | None = None, stats=None) -> MatchResult:
+    """Score every (rep, territory) pair of ``scenario`` (default: active) and solve the assignment.
+    ``stats``: the scenario's Stats when the caller has them (the editor's live engine)."""
+    sc = scenario or project.scenario
+    opts = options or MatchOptions()
+    weights = default_weights(project) if opts.weights is None else \
+        parse_weights(",".join(f"{k}={v}" for k, v in opts.weights.items()))
+    if sum(weights.values()) <= 0:
+        raise InputError("every weight is 0: give at least one component a weight above 0")
+    stats = stats or engine_for(project, sc).stats()
+    comp = _components(project, sc, opts, stats)
+    score = np.sum([weights[k] * comp.parts[k] for k in COMPONENTS], axis=0) / sum(weights.values())
+    current, kept, pool = _who_may_move(sc, project.reps, opts)
     plan = solve(score, current, kept, pool)
-    return MatchResult(sc.name, list(reps), list(terrs), weights, score, parts, has, current, plan, kept, pool,
-                       used, facts)
+    return MatchResult(sc.name, list(project.reps), list(sc.territories), weights, score, comp.parts, comp.has,
+                       current, plan, kept, pool, comp.used, comp.facts)

@@ -1,4 +1,4 @@
-"""The component scores of rep <-> territory matching (rep_matching.py scores every pair with these
+"""The component scores of rep <-> territory matching (matching.py scores every pair with these
 and solves the plan). Each scorer returns a (reps x territories) array of 0..1, a mask of the pairs
 that had data (the others score NEUTRAL) and the raw figures behind it (for the explanations):
 
@@ -121,11 +121,11 @@ def experience_fit(reps, potential: np.ndarray):
 
 def distance_fit(points, reps, n_t: int, half_setting):
     """Mean distance from each home to each territory's points, scored beyond its own radius
-    (``points``: unit vectors, weights, owner territory and basis, rep_matching._territory_points)."""
+    (``points``: unit vectors, weights, owner territory and basis, matching._territory_points)."""
     xyz, w, owner, basis = points
     cnt = np.bincount(owner, weights=w, minlength=n_t)[:n_t]
     centre = np.column_stack([np.bincount(owner, weights=w * xyz[:, k], minlength=n_t)[:n_t] for k in range(3)])
-    centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-300)
+    centre = centre / np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-300)
     homes = [r for r, rep in enumerate(reps) if rep.home_lon is not None and rep.home_lat is not None
              and np.isfinite([rep.home_lon, rep.home_lat]).all()]
     dist = np.full((len(reps), n_t), np.nan)

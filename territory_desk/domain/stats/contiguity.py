@@ -18,37 +18,50 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 
+def find_root(parent: list[int], x: int) -> int:
+    """Root of ``x`` in a union-find forest (with path halving)."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 def components_among(seeds: list[int], territory: int, assign: list[int], nbrs: list[list[int]]) -> int:
     """Number of distinct components of the subgraph induced by ``territory`` that hold ``seeds``."""
     k = len(seeds)
     if k <= 1:
         return k
     parent = list(range(k))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     owner: dict[int, int] = {s: g for g, s in enumerate(seeds)}
-    live = k
-    # local check: seeds adjacent to each other are in one piece
+    live = k - _join_adjacent(seeds, owner, parent, nbrs)  # seeds adjacent to each other are one piece
+    if live == 1:
+        return 1
+    return _bounded_search(seeds, territory, assign, nbrs, owner, parent, live)
+
+
+def _join_adjacent(seeds: list[int], owner: dict[int, int], parent: list[int], nbrs: list[list[int]]) -> int:
+    """Join the groups of seeds that are neighbours; returns the number of joins."""
+    joins = 0
     for g, s in enumerate(seeds):
         for w in nbrs[s]:
             o = owner.get(w)
             if o is not None:
-                a, b = find(g), find(o)
+                a, b = find_root(parent, g), find_root(parent, o)
                 if a != b:
                     parent[a] = b
-                    live -= 1
-    if live == 1:
-        return 1
-    # bounded search: BFS from every group at once, one node per group per round
+                    joins += 1
+    return joins
+
+
+def _bounded_search(seeds: list[int], territory: int, assign: list[int], nbrs: list[list[int]],
+                    owner: dict[int, int], parent: list[int], live: int) -> int:
+    """Breadth-first search from every group of seeds at once, one node per group per round, until
+    all groups have met or all but one are exhausted (``live`` groups are apart at the start)."""
+    k = len(seeds)
     queues = [deque([s]) for s in seeds]
     pending = [1] * k  # queued nodes per group root
     for g in range(k):
-        r = find(g)
+        r = find_root(parent, g)
         if r != g:
             pending[r] += pending[g]
             pending[g] = 0
@@ -60,7 +73,7 @@ def components_among(seeds: list[int], territory: int, assign: list[int], nbrs: 
             if not q:
                 continue
             node = q.popleft()
-            r = find(g)
+            r = find_root(parent, g)
             pending[r] -= 1
             for w in nbrs[node]:
                 if assign[w] != territory:
@@ -70,15 +83,15 @@ def components_among(seeds: list[int], territory: int, assign: list[int], nbrs: 
                     owner[w] = g
                     q.append(w)
                     pending[r] += 1
-                else:
-                    ro = find(o)
-                    if ro != r:
-                        parent[ro] = r
-                        pending[r] += pending[ro]
-                        pending[ro] = 0
-                        live -= 1
-                        if live == 1:
-                            return finished + 1
+                    continue
+                ro = find_root(parent, o)
+                if ro != r:
+                    parent[ro] = r
+                    pending[r] += pending[ro]
+                    pending[ro] = 0
+                    live -= 1
+                    if live == 1:
+                        return finished + 1
             if pending[r] == 0 and not closed[r]:
                 closed[r] = True
                 finished += 1

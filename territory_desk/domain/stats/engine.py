@@ -19,15 +19,17 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from territory_desk.domain.model.adjacency import Adjacency
-from territory_desk.domain.stats.contiguity import components_among, count_pieces
-from territory_desk.domain.stats.metrics import Stats, derive_stats
 from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.domain.stats.contiguity import components_among, count_pieces
+from territory_desk.domain.stats.metrics import SlotFigures, Stats, derive_stats, metric_fields, pinned_values, unit_values
 
 _OUT = -2  # transient marker for the unit being moved
 BATCH = 48  # moves of at least this many units are applied vectorised
 
 
-class Engine:
+class Engine(SlotFigures):
+    """Live figures of a unit scenario (territories are sets of units); see the module docstring."""
+
     def __init__(
         self,
         fields: list[str],
@@ -59,6 +61,14 @@ class Engine:
         self._inc_ptr = np.searchsorted(ends[order], np.arange(len(self.unit_area) + 1))
         self.reset(assignment)
 
+    @classmethod
+    def for_scenario(cls, project, scenario) -> "Engine":
+        """An engine over a project's units and metric fields for one unit scenario."""
+        fields = metric_fields(project)
+        return cls([f.key for f in fields], unit_values(project, fields, scenario), project.units.area_m2,
+                   project.units.perimeter_m, project.adjacency, scenario.assignment, len(scenario.territories),
+                   offsets=pinned_values(project, fields, scenario))
+
     # ---- state -------------------------------------------------------------------------------
     def reset(self, assignment: np.ndarray, n_territories: int | None = None) -> None:
         """Full recompute from an assignment (used on open, on territory add/delete, as oracle)."""
@@ -82,10 +92,8 @@ class Engine:
             sums += self.offsets
         counts = np.bincount(slot, minlength=t + 1).astype(np.int64)
         area = np.bincount(slot, weights=self.unit_area, minlength=t + 1)
-        perim = np.bincount(slot, weights=self.unit_perimeter, minlength=t + 1)
         adj = self.adjacency
-        same = a[adj.i] == a[adj.j]
-        perim -= 2.0 * np.bincount(slot[adj.i[same]], weights=adj.length[same], minlength=t + 1)
+        perim = adj.perimeters(a, t, self.unit_perimeter)
         pieces = count_pieces(a, t, adj.i, adj.j)
         return sums, counts, area, perim, pieces
 
@@ -125,12 +133,12 @@ class Engine:
             groups: dict[int, list[int]] = {}
             for u, dst in changes:
                 groups.setdefault(dst, []).append(u)
-            undo = []
+            undo: list[tuple[int, int]] = []
             for dst, us in groups.items():
                 undo.extend(self.move(us, dst))
             undo.reverse()
             return undo
-        undo: list[tuple[int, int]] = []
+        undo = []
         for u, dst in changes:
             src = self._a[u]
             if src != dst:
@@ -218,11 +226,6 @@ class Engine:
             self.pieces[dst] += 1 - components_among(dst_n, dst, a, self._nbrs)
         a[u] = dst
 
-    # ---- territories come and go ---------------------------------------------------------------
-    def add_territory(self) -> int:
-        """Append an empty territory slot; returns its index."""
-        return add_empty_slot(self)
-
     # ---- reading -------------------------------------------------------------------------------
     def stats(self) -> Stats:
         return derive_stats(self.fields, self.sums, self.counts, self.area, self.perimeter, self.pieces)
@@ -236,42 +239,3 @@ class Engine:
         assert np.allclose(self.area, area, rtol=1e-9, atol=1e-3), "area drifted"
         assert np.allclose(self.perimeter, perim, rtol=1e-9, atol=1e-3), "perimeter drifted"
         assert np.array_equal(self.pieces, pieces), f"pieces drifted: {self.pieces} != {pieces}"
-
-
-def add_empty_slot(engine) -> int:
-    """Insert an empty territory slot before the unassigned pool of an engine's per-slot arrays
-    (Engine and FreeformEngine share the layout); returns the new territory index."""
-    t = engine.n_territories
-    engine.sums = np.insert(engine.sums, t, 0.0, axis=0)
-    if engine.offsets is not None:
-        engine.offsets = np.insert(engine.offsets, t, 0.0, axis=0)
-    engine.counts = np.insert(engine.counts, t, 0)
-    engine.area = np.insert(engine.area, t, 0.0)
-    engine.perimeter = np.insert(engine.perimeter, t, 0.0)
-    engine.pieces = np.append(engine.pieces, 0)
-    engine.n_territories = t + 1
-    return t
-
-
-def engine_for(project, scenario=None) -> Engine:
-    """An engine over a project's units and metric fields for one scenario (default: active)."""
-    from territory_desk.domain.stats.metrics import metric_fields, unit_values
-
-    from territory_desk.domain.stats.metrics import pinned_values
-
-    scenario = scenario or project.scenario
-    if scenario.shapes is not None:  # a freeform scenario: drawn polygons, not sets of units
-        from territory_desk.domain.stats.freeform_engine import FreeformEngine
-
-        return FreeformEngine.for_scenario(project, scenario)
-    fields = metric_fields(project)
-    return Engine(
-        [f.key for f in fields],
-        unit_values(project, fields, scenario),
-        project.units.area_m2,
-        project.units.perimeter_m,
-        project.adjacency,
-        scenario.assignment,
-        len(scenario.territories),
-        offsets=pinned_values(project, fields, scenario),
-    )

@@ -6,9 +6,10 @@ two overlapping polygons count in both (and are listed as overlaps), accounts in
 Unit metrics (population, ...) are apportioned by the share of each unit's area inside the polygon
 (areal interpolation); a unit counts in a territory's unit figure when at least half of it is inside.
 
-``FreeformEngine`` has the interface of ``engine.Engine`` that the rest of the application reads
-(fields, stats(), values, territory_of, n_territories, add_territory, check_against_full) plus
-``set_shape(t, geom)``, which re-evaluates that one polygon only.
+``FreeformEngine`` offers what every engine offers (``kinds.StatsEngine``: fields, values,
+n_territories, stats(), add_territory(), check_against_full()) plus what only drawn territories
+have: ``set_shape(t, geom)``, which re-evaluates that one polygon only, ``shapes``, ``overlaps()``,
+``uncovered()`` and ``account_territories()``.
 
 Live vertex drags are exact and cheap: when vertex v of a ring moves to v', the ring gains the
 closed loop prev -> v' -> next -> v -> prev, which is the sum of the triangles (prev, v', v) and
@@ -25,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from territory_desk.domain.stats.engine import add_empty_slot
-from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, point_grid, unit_index
-from territory_desk.domain.stats.metrics import Stats, derive_stats, metric_fields, pinned_values, unit_values
 from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, point_grid, unit_index
+from territory_desk.domain.stats.metrics import SlotFigures, Stats, derive_stats, metric_fields, pinned_values, unit_values
 
 HALF = 0.5  # a unit counts in a territory's unit count when this share of its area is inside
 MAX_FAST_VERTICES = 4  # edits moving more vertices than this re-evaluate the polygon in full
@@ -79,7 +79,7 @@ def _ring_sign(xy: np.ndarray) -> float:
 
 def freeform_account_territories(project, scenario) -> np.ndarray:
     """Territory index of every account inside a polygon of ``scenario`` (the first territory when
-    polygons overlap; -1 when none). Layers and pins are applied by membership.account_territories."""
+    polygons overlap; -1 when none). Layers and pins are applied by kinds.account_territories."""
     x, y = account_xy(project)
     out = np.full(len(project.accounts), UNASSIGNED, dtype=np.int64)
     ok = np.flatnonzero(np.isfinite(x))
@@ -91,8 +91,8 @@ def freeform_account_territories(project, scenario) -> np.ndarray:
     return out
 
 
-class FreeformEngine:
-    """Per-territory sums for a freeform scenario; see the module docstring."""
+class FreeformEngine(SlotFigures):
+    """Live figures of a freeform scenario (territories are drawn polygons); see the module docstring."""
 
     def __init__(self, project, scenario):
         self.fields_meta = metric_fields(project)
@@ -147,23 +147,10 @@ class FreeformEngine:
     def for_scenario(cls, project, scenario=None) -> "FreeformEngine":
         return cls(project, scenario or project.scenario)
 
-    # ---- the Engine interface --------------------------------------------------------------------
-    def territory_of(self, unit: int) -> int:
-        return UNASSIGNED
-
-    def units_of(self, territory: int) -> np.ndarray:
-        return np.zeros(0, dtype=np.int64)
-
-    @property
-    def assignment(self) -> np.ndarray:
-        return np.full(len(self.units.area), UNASSIGNED, dtype=np.int64)
-
-    def move(self, units, dst):  # pragma: no cover - Document.move_units refuses first
-        raise ValueError("freeform territories are not made of units")
-
+    # ---- what every engine offers ----------------------------------------------------------------
     def add_territory(self) -> int:
-        """Append an empty territory slot; returns its index."""
-        t = add_empty_slot(self)
+        """Append an empty territory slot (no shape yet); returns its index."""
+        t = super().add_territory()
         self.shapes.append(None)
         self.members.append(np.zeros(len(self.grid), dtype=bool))
         self.cov.append(np.zeros(len(self.total_cov)))
@@ -224,6 +211,7 @@ class FreeformEngine:
 
     def _move_vertex(self, t: int, r: int, k: int, xy: np.ndarray) -> None:
         lay = self._layout[t]
+        assert lay is not None  # a vertex move is only found on a laid-out polygon
         s = int(lay.start[r])
         nv = int(lay.start[r + 1]) - s - 1
         c = lay.coords
@@ -253,6 +241,7 @@ class FreeformEngine:
 
     def _finish_fast(self, t: int, geom, rings: set[int]) -> None:
         lay = self._layout[t]
+        assert lay is not None
         self.shapes[t] = geom
         # the signed-triangle area update holds for simple rings only: while a preview outline crosses
         # itself the unit shares are left as they are (accounts stay exact) and evaluated afresh as soon

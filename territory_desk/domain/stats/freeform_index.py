@@ -22,13 +22,16 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.model.projection import LONLAT, transform_points
+from territory_desk.domain.stats.membership import counted_accounts, pinned
 
 TARGET_PER_BUCKET = 4.0
 MAX_SIDE = 4096
 
-_XY_CACHE: dict[tuple[int, str], tuple[object, np.ndarray, np.ndarray]] = {}
-_GRID_CACHE: dict[tuple, tuple[object, "PointGrid"]] = {}
-_UNIT_CACHE: dict[tuple[int, str], tuple[object, "UnitIndex"]] = {}
+# caches keyed by the identity of the table they derive from, each checked against a weak reference to
+# that table (an id can be reused once the table is gone)
+_XY_CACHE: dict[tuple[int, str], tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
+_GRID_CACHE: dict[tuple, tuple[weakref.ref, "PointGrid"]] = {}
+_UNIT_CACHE: dict[tuple[int, str], tuple[weakref.ref, "UnitIndex"]] = {}
 
 
 def gather_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -225,8 +228,6 @@ def unit_index(project) -> UnitIndex:
 def counted_points(project, scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(account rows, x, y) of the accounts a freeform scenario places by location: its layer's
     accounts with coordinates, pinned ones left out (they count in their pinned territory)."""
-    from territory_desk.domain.stats.membership import counted_accounts, pinned
-
     x, y = account_xy(project)
     keep = counted_accounts(project, scenario) & np.isfinite(x)
     keep[pinned(project, scenario)[0]] = False

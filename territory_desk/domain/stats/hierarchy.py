@@ -1,4 +1,5 @@
-"""The sales hierarchy above territories, and roll-ups of any per-territory figure to a level.
+"""The sales hierarchy above territories, and roll-ups of any per-territory figure to a level
+(``Level.rollup``; ``level_stats``: every statistic of a level, its groups measured on their units).
 
 Regions nest to any depth (``Region.parent_id``); a territory hangs under one region
 (``Territory.region_id``). Level 0 is the territory itself, level 1 its region, level 2 the region's
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.territories import Region
+from territory_desk.domain.stats.contiguity import count_pieces
+from territory_desk.domain.stats.metrics import Stats, derive_stats
 
 NO_REGION = "(no region)"
 DEFAULT_LEVEL_NAMES = ["Territory", "Region", "Area"]
@@ -44,20 +48,19 @@ class Level:
         return np.flatnonzero(self.member == group)
 
 
-def ancestors(scenario, territory) -> list:
+def ancestors(scenario, territory) -> list[Region]:
     """The regions above a territory, nearest first (cycles in damaged data are cut)."""
-    chain, seen = [], set()
-    region = scenario.region(territory.region_id)
-    while region is not None and region.id not in seen:
-        chain.append(region)
-        seen.add(region.id)
-        region = scenario.region(region.parent_id)
-    return chain
+    return scenario.region_chain(territory.region_id)
 
 
 def depth(scenario) -> int:
     """Number of levels: 1 (territories only) + the longest region chain."""
     return 1 + max((len(ancestors(scenario, t)) for t in scenario.territories), default=0)
+
+
+def default_level_name(k: int) -> str:
+    """The name of level ``k`` (0 = territories) when the project names none."""
+    return DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}"
 
 
 def level_names(project, scenario=None) -> list[str]:
@@ -69,7 +72,7 @@ def level_names(project, scenario=None) -> list[str]:
         if k < len(names) and names[k].strip():
             out.append(names[k])
         else:
-            out.append(DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}")
+            out.append(default_level_name(k))
     return out
 
 
@@ -109,29 +112,24 @@ def level(project, key: int | str, scenario=None) -> Level:
     return Level(key, names[key], ids, labels, member)
 
 
-@dataclass
-class LevelBalance:
-    """Every metric rolled up to one level, with the balance figures of that level."""
-
-    level: Level
-    fields: list[str]
-    value: np.ndarray  # (G, F)
-    deviation_pct: np.ndarray  # (G, F) from the mean over the level's groups
-    max_abs_deviation_pct: np.ndarray  # (F,)
-    units: np.ndarray  # (G,)
-    area_m2: np.ndarray  # (G,)
-    territories: np.ndarray  # (G,) number of territories in each group
-
-
-def level_balance(project, stats, key: int | str, scenario=None) -> LevelBalance:
-    """Roll a Stats snapshot (of ``scenario``) up to a level and measure its balance."""
-    lv = level(project, key, scenario)
-    value = lv.rollup(stats.value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = value.mean(axis=0) if len(lv) else np.zeros(len(stats.fields))
-        dev = np.where(mean != 0, (value - mean) / np.where(mean != 0, mean, 1.0) * 100.0, 0.0)
-    return LevelBalance(
-        level=lv, fields=list(stats.fields), value=value, deviation_pct=dev,
-        max_abs_deviation_pct=np.abs(dev).max(axis=0) if len(lv) else np.zeros(len(stats.fields)),
-        units=lv.rollup(stats.units).astype(np.int64), area_m2=lv.rollup(stats.area_m2),
-        territories=np.bincount(lv.member, minlength=len(lv)).astype(np.int64))
+def level_stats(project, stats: Stats, key: int | str, scenario=None) -> tuple[Level, Stats]:
+    """(Level, Stats) of a hierarchy level (0 or "territory": the stats as they are): every metric
+    summed per group, deviations from the mean over the level's groups, and each group's area,
+    perimeter, Polsby-Popper and contiguous pieces measured on its units (on its polygons' figures
+    in a freeform scenario, where there are no shared unit borders to dissolve)."""
+    sc = scenario or project.scenario
+    lv = level(project, key, sc)
+    if lv.index == 0:
+        return lv, stats
+    n = len(lv)
+    area = np.append(lv.rollup(stats.area_m2), 0.0)
+    if sc.is_freeform:
+        perim, pieces = np.append(lv.rollup(stats.perimeter_m), 0.0), lv.rollup(stats.pieces).astype(np.int64)
+    else:
+        a, adj = sc.assignment, project.adjacency
+        groups = np.where(a >= 0, lv.member[np.maximum(a, 0)], -1)
+        perim = adj.perimeters(groups, n, project.units.perimeter_m)
+        pieces = count_pieces(groups, n, adj.i, adj.j)
+    sums = np.vstack([lv.rollup(stats.value), stats.unassigned_value[None, :]])
+    units = np.append(lv.rollup(stats.units), stats.unassigned_units).astype(np.int64)
+    return lv, derive_stats(stats.fields, sums, units, area, perim, pieces)

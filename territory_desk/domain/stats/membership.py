@@ -1,8 +1,10 @@
-"""Which territory each account counts in, for one scenario.
+"""Which accounts count in a scenario, and where: territory layers and named-account pins.
 
-An account counts in a scenario when its layer takes it (segments.py). It then counts in the
-territory its unit is assigned to, unless it is pinned (``Scenario.pins``: named-account
-overrides), in which case it counts in the pinned territory wherever it lies.
+An account counts in a scenario when its territory layer takes it (model/territory_layers.py). It
+then counts in the territory its place gives it (its unit's territory in a unit scenario, the drawn
+polygon around it in a freeform one: stats/kinds.py picks), unless it is pinned
+(``Scenario.pins``: named-account overrides), in which case it counts in the pinned territory
+wherever it lies.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.domain.model.territory_layers import layer_account_mask, layer_label
 
 
 def pinned(project, scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -28,24 +31,21 @@ def pinned(project, scenario) -> tuple[np.ndarray, np.ndarray]:
 
 def counted_accounts(project, scenario) -> np.ndarray:
     """Mask of the accounts that count in ``scenario`` (its layer's accounts)."""
-    from territory_desk.domain.model.territory_layers import layer_account_mask
-
     return layer_account_mask(project, scenario.layer)
 
 
-def account_territories(project, scenario=None) -> np.ndarray:
-    """Territory index of every account in ``scenario`` (default: active); -1 = counted nowhere
-    (another layer's account, outside every unit, or in an unassigned unit)."""
-    scenario = scenario or project.scenario
+def unit_account_territories(project, scenario) -> np.ndarray:
+    """Territory index of every account by the unit it lies in (-1: outside every unit, or in an
+    unassigned unit), before layers and pins."""
     acc = project.accounts
-    shapes = getattr(scenario, "shapes", None)
-    if shapes is not None:  # a freeform scenario: accounts inside drawn polygons
-        from territory_desk.domain.stats.freeform_engine import freeform_account_territories
+    ui = acc.unit_index if acc.unit_index is not None else np.full(len(acc), -1, dtype=np.int64)
+    return np.where(ui >= 0, scenario.assignment[np.maximum(ui, 0)], UNASSIGNED).astype(np.int64)
 
-        out = freeform_account_territories(project, scenario)
-    else:
-        ui = acc.unit_index if acc.unit_index is not None else np.full(len(acc), -1, dtype=np.int64)
-        out = np.where(ui >= 0, scenario.assignment[np.maximum(ui, 0)], UNASSIGNED).astype(np.int64)
+
+def with_layer_and_pins(project, scenario, by_place: np.ndarray) -> np.ndarray:
+    """``by_place`` (territory index per account from where it lies) with the accounts of other
+    layers counted nowhere and the pinned ones in their pinned territory."""
+    out = np.array(by_place, dtype=np.int64)
     out[~counted_accounts(project, scenario)] = UNASSIGNED
     a, t = pinned(project, scenario)
     out[a] = t
@@ -61,7 +61,5 @@ def check_pin(project, scenario, account_id: str, territory_id: str) -> None:
     if not any(t.id == territory_id for t in scenario.territories):
         raise InputError(f"no territory with id {territory_id!r} in scenario {scenario.name!r}")
     if not counted_accounts(project, scenario)[i]:
-        from territory_desk.domain.model.territory_layers import layer_label
-
         raise InputError(f"account {account_id!r} belongs to another territory layer than scenario "
                          f"{scenario.name!r} (layer {layer_label(scenario.layer)!r})")

@@ -3,12 +3,17 @@
 Metric fields come from the project: every numeric unit column, the account count, and the sum of
 every numeric account column. The per-unit value matrix (units x fields) is what the incremental
 engine adds and subtracts; everything else here is derived from per-territory sums in O(T x F).
+
+Both engines keep their figures in per-slot arrays: one row per territory plus a last row for the
+unassigned pool (``SlotFigures``); ``derive_stats`` turns those into a ``Stats`` snapshot.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from territory_desk.domain.stats.membership import counted_accounts, pinned
 
 ACCOUNT_COUNT = "accounts"
 
@@ -38,8 +43,6 @@ def metric_fields(project) -> list[MetricField]:
 def unit_values(project, fields: list[MetricField], scenario=None) -> np.ndarray:
     """Matrix (n_units, n_fields) of each unit's contribution to each metric in ``scenario``
     (default: active): only the accounts of its territory layer, pinned accounts left out."""
-    from territory_desk.domain.stats.membership import counted_accounts, pinned
-
     scenario = scenario or project.scenario
     n = len(project.units)
     out = np.zeros((n, len(fields)), dtype=np.float64)
@@ -62,8 +65,6 @@ def unit_values(project, fields: list[MetricField], scenario=None) -> np.ndarray
 
 def pinned_values(project, fields: list[MetricField], scenario=None) -> np.ndarray | None:
     """(n_territories + 1, n_fields) sums of the pinned accounts per territory, or None if no pins."""
-    from territory_desk.domain.stats.membership import pinned
-
     scenario = scenario or project.scenario
     rows, terr = pinned(project, scenario)
     if not len(rows):
@@ -141,3 +142,30 @@ def derive_stats(
         unassigned_units=int(units[-1]),
         unassigned_value=sums[-1].copy(),
     )
+
+
+class SlotFigures:
+    """The per-slot arrays both engines keep (one slot per territory, the last one for the
+    unassigned pool): sums (slots x fields), unit counts, area, perimeter, and the pieces per
+    territory; ``offsets`` are constant per-slot additions to the sums (pinned accounts) or None."""
+
+    n_territories: int
+    sums: np.ndarray
+    counts: np.ndarray
+    area: np.ndarray
+    perimeter: np.ndarray
+    pieces: np.ndarray
+    offsets: np.ndarray | None
+
+    def add_territory(self) -> int:
+        """Insert an empty territory slot before the unassigned pool; returns its index."""
+        t = self.n_territories
+        self.sums = np.insert(self.sums, t, 0.0, axis=0)
+        if self.offsets is not None:
+            self.offsets = np.insert(self.offsets, t, 0.0, axis=0)
+        self.counts = np.insert(self.counts, t, 0)
+        self.area = np.insert(self.area, t, 0.0)
+        self.perimeter = np.insert(self.perimeter, t, 0.0)
+        self.pieces = np.append(self.pieces, 0)
+        self.n_territories = t + 1
+        return t

@@ -106,12 +106,5 @@ def signed_pct(v: float | None, digits: int = 1) -> str:
     return _minus(f"{v:+.{digits}f}\u00a0%")  # a no-break space: never wrapped apart
 
 
-def metric_text(row: TerritoryRow, metric: str) -> str:
-    """ "93.8 M (−11.4 %)" """
-    if not metric:
-        return ""
-    return f"{compact(row.value(metric))} ({signed_pct(row.deviation(metric))})"
-
-
 def _minus(text: str) -> str:
     return text.replace("-", MINUS)

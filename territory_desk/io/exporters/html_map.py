@@ -21,7 +21,7 @@ import folium
 import numpy as np
 import shapely
 
-from territory_desk.domain.stats.membership import account_territories
+from territory_desk.domain.stats.kinds import account_territories
 from territory_desk.domain.model.projection import LONLAT, to_crs, transform_geometries
 from territory_desk.io.exporters.figures import compact, metric_label, safe_color, signed_pct, territory_rows
 from territory_desk.io.exporters.layers import dissolved_territories
@@ -212,7 +212,7 @@ def _accounts(m, project, scenario, rows, territories):
     where = acc.unit_index if acc.unit_index is not None else np.full(len(acc), -1)
     a = scenario.assignment
     terr = np.where(where >= 0, a[np.maximum(where, 0)], -1)
-    if scenario.shapes is not None:  # freeform: the polygon each account lies in
+    if scenario.is_freeform:  # freeform: the polygon each account lies in
         terr = account_territories(project, scenario)
     keep = np.ones(len(acc), dtype=bool) if territories is None else np.isin(terr, list(territories))
     ok = np.isfinite(acc.lon) & np.isfinite(acc.lat) & (np.abs(acc.lat) <= 90) & (np.abs(acc.lon) <= 180)

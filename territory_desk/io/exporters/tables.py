@@ -64,8 +64,8 @@ def accounts_table(project, scenario, d: dict, territories=None) -> Table:
     look = _territory_lookup(project, scenario, d)
     where = acc.unit_index if acc.unit_index is not None else np.full(len(acc), -1)
     terr = np.where(where >= 0, a[np.maximum(where, 0)] if len(a) else -1, UNASSIGNED)
-    if scenario.shapes is not None:  # freeform: the polygon each account lies in
-        from territory_desk.domain.stats.membership import account_territories
+    if scenario.is_freeform:  # freeform: the polygon each account lies in
+        from territory_desk.domain.stats.kinds import account_territories
 
         terr = account_territories(project, scenario)
     keep = np.arange(len(acc)) if territories is None else np.flatnonzero(np.isin(terr, list(territories)))

@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog
 
-from territory_desk.domain.editing.territories import unique_scenario_name
+from territory_desk.domain.editing.scenarios import unique_scenario_name
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.freeform import AddFreeformScenario, from_units
 from territory_desk.ui.canvas import tools as canvas_tools
@@ -88,7 +88,7 @@ class FreeformController(QObject):
 
     def is_freeform(self) -> bool:
         m = self.window.model
-        return m is not None and m.doc.scenario.shapes is not None
+        return m is not None and m.doc.scenario.is_freeform
 
     def _on_scenario(self) -> None:
         self.update_enabled()

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog
 
-from territory_desk.domain.editing.territories import Command
+from territory_desk.domain.editing.command import Command
 from territory_desk.domain.editing.data import ReplaceAccounts, ReplaceReps, ReplaceUnits
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDockWidget, QInputDialog
 
+from territory_desk.domain.editing.changes import ChangeKind
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.kpis.reviews import ReplaceActivity, TakeSnapshot
 from territory_desk.domain.kpis.measures import compute_kpis
@@ -90,7 +91,7 @@ class KpiActions(QObject):
     def _on_changed(self, change) -> None:
         if self.thematic_overlay is not None:
             self._rethematic.start()
-        if change.kind == "data" and self.heatmap_overlay is not None:
+        if change.kind == ChangeKind.DATA and self.heatmap_overlay is not None:
             self._heatmap_toggled(True)
 
     # ---- dialogs (small methods so tests can replace them) -------------------------------------

@@ -22,7 +22,7 @@ class CanvasNavigation:
 
     def zoom_to_territory(self, index: int) -> None:
         sc = self.model.doc.scenario
-        if sc.shapes is not None:  # a drawn territory: its polygon (in the working CRS, like the view)
+        if sc.is_freeform:  # a drawn territory: its polygon (in the working CRS, like the view)
             shape = sc.shapes.get(sc.territories[index].id) if 0 <= index < len(sc.territories) else None
             if shape is not None and not shape.is_empty:
                 self._set_view(ViewTransform.fitted(tuple(map(float, shape.bounds)), self.width(), self.height(),

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton, QTableView, QVBoxLayout,
 )
 
+from territory_desk.domain.editing.changes import ChangeKind
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.compare import COMPACTNESS, Comparison, compare
 from territory_desk.domain.editing.territory_layers import PromoteScenario
@@ -160,7 +161,7 @@ class CompareDialog(QDialog):
     def _on_doc_changed(self, change) -> None:
         if not self.isVisible():
             return
-        if change.kind == "scenario":
+        if change.kind == ChangeKind.SCENARIO:
             self._refill_names()
         self._timer.start()
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.editing.territories import unique_scenario_name
+from territory_desk.domain.editing.scenarios import unique_scenario_name
 from territory_desk.services.optimize import OptimizeOptions
 
 COL_METRIC, COL_TOL, COL_WEIGHT = 0, 1, 2

@@ -9,15 +9,11 @@ from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
-from territory_desk.domain.stats.hierarchy import DEFAULT_LEVEL_NAMES
+from territory_desk.domain.stats.hierarchy import default_level_name
 
 LEVEL_HELP = ("Level 1 is the territories, level 2 the regions they belong to, level 3 the areas above "
               "those regions, and so on. The names label the Metrics dock's Level box and "
               "<tt>stats&nbsp;\u2011\u2011level</tt>; a blank keeps the default name.")
-
-
-def default_level_name(k: int) -> str:
-    return DEFAULT_LEVEL_NAMES[k] if k < len(DEFAULT_LEVEL_NAMES) else f"Level {k + 1}"
 
 
 class LevelNamesDialog(QDialog):

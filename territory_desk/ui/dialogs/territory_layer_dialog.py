@@ -156,7 +156,8 @@ class PinDialog(QDialog):
     def __init__(self, project, scenario, territory: int = 0, picked: list[int] | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        from territory_desk.domain.stats.membership import account_territories, counted_accounts
+        from territory_desk.domain.stats.kinds import account_territories
+        from territory_desk.domain.stats.membership import counted_accounts
 
         self.setObjectName("pinDialog")
         self.setWindowTitle(f"Pin accounts — {scenario.name}")

@@ -209,7 +209,7 @@ class QtMapRenderer:
         level = cache.level(cache.level_for(view.metres_per_pixel * L.UNIT / spec.dpi), wait=True)
         scenario = spec.scenario if focus is None else _washed(spec.scenario, focus)
         renderer = LayerRenderer(cache, _SceneDoc(spec.project, scenario))
-        if scenario.shapes is not None:  # freeform: the units are a plain base map under the drawn polygons
+        if scenario.is_freeform:  # freeform: the units are a plain base map under the drawn polygons
             renderer.style.unassigned_hatch = QColor(0, 0, 0, 0)
         for key, on in spec.layers.items():
             if key in renderer.layers:
@@ -227,7 +227,7 @@ class QtMapRenderer:
 
             draw_export_layers(painter, spec, view, level, cache)
             renderer.draw_territory_labels(painter, view)  # names over the classes
-        if scenario.shapes is not None:  # a freeform scenario: its drawn polygons
+        if scenario.is_freeform:  # a freeform scenario: its drawn polygons
             paint_freeform(painter, view, scenario.territories, [scenario.shapes.get(t.id) for t in scenario.territories],
                            labels=not overview and spec.layers.get("territory_labels", True))
         if focus is not None and not overview and spec.layers.get("territory_labels", True):

@@ -67,7 +67,7 @@ class FreeformIssuesPanel(QWidget):
         sc = doc.scenario
         self.overlaps.clear()
         self.uncovered.clear()
-        if sc.shapes is None or not hasattr(doc.engine, "overlaps"):
+        if not sc.is_freeform or not hasattr(doc.engine, "overlaps"):
             self.issues = FreeformIssues()
             self.summary.setText("The active scenario is not freeform: nothing is drawn.")
             self.uncovered_label.setText("Accounts in no territory")

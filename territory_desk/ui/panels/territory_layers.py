@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from territory_desk.domain.editing.territories import SwitchScenario
+from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.editing.territory_layers import AddLayer, DeleteLayer, EditLayer, MoveLayer, PromoteScenario, UnpinAccounts
 from territory_desk.domain.model.territory_layers import find_layer

@@ -1,52 +1,84 @@
-"""Qt adapter for the domain Document: turns its plain listener calls into signals, and owns the
-one undo stack. The UI never mutates the project except through commands pushed here (or the
-two-phase live preview API used by the canvas tools)."""
+"""Qt adapter for the domain Document: turns its plain listener calls into signals, and shows its
+one undo history (the domain's CommandStack) as a QUndoStack, for the Edit menu and the history
+dock. The UI never mutates the project except through commands pushed here (or the two-phase live
+preview API used by the canvas tools)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from territory_desk.domain.editing.territories import Command, MoveUnits
-from territory_desk.domain.editing.document import Change, Document
+from territory_desk.domain.editing.changes import Change, ChangeKind
+from territory_desk.domain.editing.command import Command, CommandStack
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.model.errors import TerritoryDeskError
 
 
-class _QtCommand(QUndoCommand):
-    """A QUndoCommand that runs a domain command against the document."""
+class _Step(QUndoCommand):
+    """One step of the document's history as the QUndoStack sees it: undo and redo delegate to the
+    domain CommandStack (which checks that both histories are at the same step)."""
 
     def __init__(self, model: "DocModel", command: Command):
         super().__init__(command.text)
         self.model, self.command = model, command
-        self.error: TerritoryDeskError | None = None
+        self._ran = True  # DocModel.push ran the command before pushing this step
 
     def redo(self) -> None:
+        if self._ran:  # QUndoStack.push calls redo() at once
+            self._ran = False
+            return
         try:
-            self.command.redo(self.model.doc)
-        except TerritoryDeskError as exc:
-            self.error = exc
+            self.model.doc.history.redo(self.command)
+        except TerritoryDeskError as exc:  # refused now: both histories drop the step
             self.setObsolete(True)
+            self.model.messageRequested.emit(str(exc))
 
     def undo(self) -> None:
-        self.command.undo(self.model.doc)
+        self.model.doc.history.undo(self.command)
+
+
+class _UndoStack(QUndoStack):
+    """The QUndoStack over the domain history: marking it clean (after a save) marks the document
+    saved too, so both agree on whether there are unsaved changes."""
+
+    def __init__(self, history: CommandStack, parent: QObject | None = None):
+        super().__init__(parent)
+        self.history = history
+
+    def setClean(self) -> None:
+        super().setClean()
+        self.history.mark_saved()
 
 
 class DocModel(QObject):
-    """Signals: changed(Change) for every edit; assignmentChanged(units ndarray, territories set);
-    territoriesChanged(); scenarioChanged(); selectionChanged(); previewChanged(); messageRequested(str)."""
+    """Signals: changed(Change) for every edit, then the signals ``SIGNALS`` names for its kind;
+    selectionChanged(); activeTerritoryChanged(int); messageRequested(str)."""
 
     changed = Signal(object)
-    assignmentChanged = Signal(object, object)
+    assignmentChanged = Signal(object, object)  # (unit indices, territory indices)
     territoriesChanged = Signal()
     scenarioChanged = Signal()
     dataChanged = Signal()  # accounts/reps/unit columns replaced (metric fields may differ)
+    activityChanged = Signal()  # CRM activity or KPI snapshots replaced or added
+    settingsChanged = Signal()  # project settings (lead routing rules)
     selectionChanged = Signal()
     activeTerritoryChanged = Signal(int)
     messageRequested = Signal(str)
 
+    # every kind of change notice (domain/editing/changes.py) and the signals it emits, in order
+    SIGNALS: dict[ChangeKind, tuple[str, ...]] = {
+        ChangeKind.ASSIGNMENT: ("assignmentChanged",),
+        ChangeKind.TERRITORIES: ("territoriesChanged",),
+        ChangeKind.SCENARIO: ("scenarioChanged", "territoriesChanged"),
+        ChangeKind.DATA: ("dataChanged", "scenarioChanged", "territoriesChanged"),
+        ChangeKind.ACTIVITY: ("activityChanged",),
+        ChangeKind.SETTINGS: ("settingsChanged",),
+    }
+
     def __init__(self, doc: Document, parent: QObject | None = None):
         super().__init__(parent)
         self.doc = doc
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = _UndoStack(doc.history, self)
         self.selection: set[int] = set()
         self.active_territory = 0 if doc.scenario.territories else -1
         self.hidden_territories: set[str] = set()  # territory ids switched off in the layer panel
@@ -58,33 +90,28 @@ class DocModel(QObject):
     # ---- plumbing ------------------------------------------------------------------------------
     def _on_change(self, change: Change) -> None:
         self.changed.emit(change)
-        if change.kind == "assignment":
-            self.assignmentChanged.emit(change.units, change.territories)
-        elif change.kind == "territories":
-            n = len(self.doc.scenario.territories)
-            if self.active_territory >= n:
-                self.set_active_territory(n - 1)
-            self.territoriesChanged.emit()
-        elif change.kind == "data":
-            self.dataChanged.emit()
-            self.scenarioChanged.emit()
-            self.territoriesChanged.emit()
-        elif change.kind == "scenario":
-            n = len(self.doc.scenario.territories)
-            if not (0 <= self.active_territory < n):
-                self.set_active_territory(0 if n else -1)
-            self.scenarioChanged.emit()
-            self.territoriesChanged.emit()
+        n = len(self.doc.scenario.territories)
+        if change.kind == ChangeKind.TERRITORIES and self.active_territory >= n:
+            self.set_active_territory(n - 1)
+        elif change.kind == ChangeKind.SCENARIO and not (0 <= self.active_territory < n):
+            self.set_active_territory(0 if n else -1)
+        for name in self.SIGNALS[change.kind]:
+            signal = getattr(self, name)
+            if change.kind == ChangeKind.ASSIGNMENT:
+                signal.emit(change.units, change.territories)
+            else:
+                signal.emit()
 
     def push(self, command: Command) -> bool:
         """Run a command as one undo step. Returns False (and reports) when it was refused."""
         if self._refuse_read_only():
             return False
-        qc = _QtCommand(self, command)
-        self.undo_stack.push(qc)
-        if qc.error is not None:
-            self.messageRequested.emit(str(qc.error))
+        try:
+            self.doc.execute(command)
+        except TerritoryDeskError as exc:
+            self.messageRequested.emit(str(exc))
             return False
+        self.undo_stack.push(_Step(self, command))
         return True
 
     def _refuse_read_only(self) -> bool:
@@ -94,7 +121,7 @@ class DocModel(QObject):
 
     @property
     def dirty(self) -> bool:
-        return not self.undo_stack.isClean()
+        return not self.doc.history.is_clean
 
     # ---- selection & active territory ---------------------------------------------------------
     def set_selection(self, units) -> None:
@@ -142,5 +169,4 @@ class DocModel(QObject):
         self._preview, self._preview_target = [], None
         if target is None or not applied:
             return
-        units = [u for u, _ in applied]
-        self.push(MoveUnits(units, target, text or f"Assign {len(units)} unit(s)", applied=applied))
+        self.push(MoveUnits([u for u, _ in applied], target, text, applied=applied))

@@ -1,4 +1,5 @@
-"""The undo history view (a dock listing the one QUndoStack)."""
+"""The undo history view: a dock listing the steps of the document's one history (the QUndoStack
+over the domain CommandStack, see doc_model.py), each by its command's label."""
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoStack

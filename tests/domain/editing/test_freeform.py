@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from territory_desk.domain.editing.territories import AddTerritory, DeleteTerritory, SwitchScenario, merge_territories
+from territory_desk.domain.editing.territories import AddTerritory, DeleteTerritory, merge_territories
+from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError, LockedError
 from territory_desk.domain.editing.freeform import (
@@ -186,7 +187,7 @@ def test_panel_delete_and_add_keep_shapes_straight(doc):
 def test_scenario_switch_duplicate(doc):
     draw(doc, 0, 0, 2, 2)
     SwitchScenario("Base").redo(doc)
-    assert doc.scenario.shapes is None
+    assert not doc.scenario.is_freeform
     SwitchScenario("Drawn").redo(doc)
     assert accounts(doc) == [4]
     copy = doc.project.get_scenario("Drawn").copy("Drawn 2")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import FIXTURES
-from territory_desk.domain.editing.territories import SwitchScenario
+from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.territory_layers import (
@@ -169,7 +169,7 @@ def test_delete_layer_refused_with_scenarios_unless_asked(doc):
     # a layer whose scenarios are gone can be deleted without the flag
     AddLayer("Empty", "").redo(doc)
     SwitchScenario("Base").redo(doc)
-    from territory_desk.domain.editing.territories import DeleteScenario
+    from territory_desk.domain.editing.scenarios import DeleteScenario
     DeleteScenario("Empty plan").redo(doc)
     DeleteLayer("Empty").redo(doc)
     assert [l.name for l in p.layers] == ["Enterprise"]
@@ -180,7 +180,7 @@ def test_delete_layer_never_removes_the_last_scenarios():
     p.layers = []
     d = Document(p)
     AddLayer("Only", "", from_scenario="Base").redo(d)
-    from territory_desk.domain.editing.territories import DeleteScenario
+    from territory_desk.domain.editing.scenarios import DeleteScenario
     DeleteScenario("Base").redo(d)
     with pytest.raises(InputError, match="last scenarios"):
         DeleteLayer("Only", with_scenarios=True).redo(d)
@@ -271,7 +271,7 @@ def test_stale_pins_do_not_count(doc):
 # ---- promote ------------------------------------------------------------------------------------
 def test_promote_marks_live_in_its_layer_only_and_activates(doc):
     p = doc.project
-    from territory_desk.domain.editing.territories import DuplicateScenario
+    from territory_desk.domain.editing.scenarios import DuplicateScenario
     DuplicateScenario("Base", "Plan B").redo(doc)
     AddLayer("Enterprise", ENTERPRISE, from_scenario="Base").redo(doc)
     p.get_scenario("Base").live = True

@@ -9,7 +9,8 @@ import pytest
 
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.membership import account_territories, check_pin
+from territory_desk.domain.stats.kinds import account_territories
+from territory_desk.domain.stats.membership import check_pin
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territory_layers import TerritoryLayer, layer_account_mask, live_scenario, route_accounts
 from territory_desk.persistence.store import load_project, save_project

@@ -3,12 +3,12 @@ fixed units and locks honoured; the result lands through an undoable AddScenario
 import numpy as np
 import pytest
 
-from territory_desk.domain.editing.territories import SwitchScenario
+from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.scenarios import AddScenario
-from territory_desk.services.optimize import OptimizeOptions, add_scenario, run
+from territory_desk.services.optimize import OptimizeOptions, run
 
 from tests.conftest import make_grid_project
 
@@ -104,7 +104,7 @@ def test_add_scenario_command_activates_and_undo_restores():
 def test_add_scenario_for_the_cli():
     p = unbalanced_bands()
     r = run(p, OptimizeOptions(territories=2, balance=[("population", 0.05)]))
-    add_scenario(p, r.scenario)
+    Document(p).execute(AddScenario(r.scenario))
     assert p.active == r.scenario.name == "Base optimized"
     again = run(p, OptimizeOptions(territories=2, balance=[("population", 0.05)]))
     assert again.scenario.name == "Base optimized optimized"  # the new base is the active scenario

@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 
 from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.engine import Engine, engine_for
+from territory_desk.domain.stats.engine import Engine
+from territory_desk.domain.stats.kinds import account_territories, engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.freeform_engine import FreeformEngine, freeform_account_territories
 from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
+from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, unit_index
-from territory_desk.domain.stats.membership import account_territories
 from territory_desk.domain.model.projection import LONLAT, transform_points
 from territory_desk.domain.model.territory_layers import TerritoryLayer
 from territory_desk.domain.model.territories import Scenario, Territory
@@ -149,7 +150,14 @@ def test_engine_for_dispatch_and_document_refuses_unit_moves():
         doc.move_units([0, 1], -1)
     DrawTerritory(box_between(p, 0, 0, 1, 1)).redo(doc)
     assert doc.stats().value[0, doc.fields.index("accounts")] == 1
-    assert doc.territory_of(0) == -1 and doc.engine.units_of(0).size == 0
+    assert doc.territory_of(0) == -1  # a freeform scenario's territories are not made of units
+    assert doc.shape_engine is doc.engine and not hasattr(doc.engine, "move")
+    with pytest.raises(InputError, match="is freeform"):
+        doc.unit_engine
+    SwitchScenario("Base").redo(doc)
+    assert doc.unit_engine is doc.engine
+    with pytest.raises(InputError, match="not freeform"):
+        doc.shape_engine
 
 
 def test_unit_index_and_point_grid_queries():

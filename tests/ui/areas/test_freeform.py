@@ -205,7 +205,7 @@ def test_overlaps_dock_lists_and_clips(qtbot, fwin):
     model.undo_stack.undo()
     assert accounts(w) == [6, 6]
     # the tools are for freeform scenarios only
-    from territory_desk.domain.editing.territories import SwitchScenario
+    from territory_desk.domain.editing.scenarios import SwitchScenario
 
     model.push(SwitchScenario("Base"))
     assert not w.tool_actions["freeform_edit"].isEnabled() and w.canvas.tool == "select"

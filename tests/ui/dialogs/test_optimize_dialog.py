@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from PySide6.QtWidgets import QDialogButtonBox
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.engine import engine_for
+from territory_desk.domain.stats.kinds import engine_for
 
 from tests.conftest import make_grid_project
 

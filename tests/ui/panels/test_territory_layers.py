@@ -122,7 +122,7 @@ def test_switch_scenario_in_the_dock_switches_the_layer(qtbot, window):
 
 def test_promote_from_the_scenarios_menu(qtbot, window):
     p = open_grid(window)
-    from territory_desk.domain.editing.territories import DuplicateScenario, SwitchScenario
+    from territory_desk.domain.editing.scenarios import DuplicateScenario, SwitchScenario
     window.model.push(DuplicateScenario("Base", "Plan B"))
     p.get_scenario("Base").live = True
     window.model.push(SwitchScenario("Plan B"))

@@ -15,7 +15,7 @@ import shapely
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPainter
 
-from territory_desk.domain.editing.document import Change
+from territory_desk.domain.editing.changes import Change, ChangeKind
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.freeform import ReshapeTerritory
 from territory_desk.ui.canvas.freeform.overlay import paint_handles
@@ -82,11 +82,11 @@ class ShapeSession:
 
     def preview(self, geom) -> None:
         doc = self.model.doc
-        doc.engine.set_shape(self.t, geom)
-        doc.notify(Change("assignment", territories={self.t}))
+        doc.shape_engine.set_shape(self.t, geom)
+        doc.notify(Change(ChangeKind.ASSIGNMENT, territories={self.t}))
 
     def current(self):
-        return self.model.doc.engine.shapes[self.t]
+        return self.model.doc.shape_engine.shapes[self.t]
 
     def commit(self, text: str) -> bool:
         t, new = self.t, self.current() if self.active else None
@@ -177,7 +177,7 @@ class EditTool(FreeformTool):
         return None, None
 
     def hover(self, ev):
-        if self.model.doc.scenario.shapes is None:
+        if not self.model.doc.scenario.is_freeform:
             return
         kind, what = self.hit(ev.position())
         self.hover_vertex = what if kind == "vertex" else -1
@@ -276,7 +276,7 @@ class EditTool(FreeformTool):
 
     def paint(self, painter):
         t, geom = self._active_shape()
-        if geom is not None and self.model.doc.scenario.shapes is not None:
+        if geom is not None and self.model.doc.scenario.is_freeform:
             painter.save()
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             paint_handles(painter, self.canvas.view, geom, self.hover_vertex)

@@ -193,7 +193,7 @@ class FreeformOverlay:
 
     def paint(self, painter: QPainter, view) -> None:
         doc = self.model.doc
-        if doc.scenario.shapes is None:
+        if not doc.scenario.is_freeform:
             return
         paint_freeform(painter, view, doc.scenario.territories, self.shapes(), self.paths,
                        set(self.model.hidden_territories), self.model.active_territory, self.handles,

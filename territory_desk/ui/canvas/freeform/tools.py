@@ -81,19 +81,19 @@ class FreeformTool(Tool):
     # ---- helpers ------------------------------------------------------------------------------------
     def ready(self) -> bool:
         model = self.model
-        if model.doc.scenario.shapes is None:
+        if not model.doc.scenario.is_freeform:
             model.messageRequested.emit(NEEDS_FREEFORM)
             return False
         return not model._refuse_read_only()
 
     def shapes(self) -> list:
         doc = self.model.doc
-        if doc.scenario.shapes is None:
+        if not doc.scenario.is_freeform:
             return []
         return list(getattr(doc.engine, "shapes", []))
 
     def world(self, pos: QPointF, exclude: int = -1) -> tuple[float, float]:
-        if FreeformTool.snapping and self.model.doc.scenario.shapes is not None:
+        if FreeformTool.snapping and self.model.doc.scenario.is_freeform:
             x, y, kind = self.snapper.snap(pos, exclude, self.shapes())
         else:
             (x, y), kind = self.canvas.view.point_to_world(pos), ""
@@ -259,7 +259,7 @@ class _DragShapeTool(FreeformTool):
             self.canvas.update()
 
     def hover(self, ev):
-        if FreeformTool.snapping and self.model.doc.scenario.shapes is not None:
+        if FreeformTool.snapping and self.model.doc.scenario.is_freeform:
             self.world(ev.position())
             self.canvas.update()
 

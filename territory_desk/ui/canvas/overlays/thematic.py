@@ -63,10 +63,6 @@ class ThematicLayer:
     def k(self) -> int:
         return len(self.bins)
 
-    def color_of_unit(self, unit: int) -> QColor:
-        c = int(self.classes[unit])
-        return NO_DATA if c < 0 else self.colors[c]
-
     def class_paths(self, level) -> list[QPainterPath]:
         """One path per class (then one for "no data") at a level of detail, built once per level."""
         paths = self._paths.get(level.level)

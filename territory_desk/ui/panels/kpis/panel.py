@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
+from territory_desk.domain.editing.changes import ChangeKind
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.stats.hierarchy import level_names
 from territory_desk.domain.kpis.measures import KPI_LABELS, KpiTable, compute_kpis
@@ -198,7 +199,7 @@ class DashboardPanel(QWidget):
     # ---- refresh -------------------------------------------------------------------------------
     def _on_changed(self, change) -> None:
         self._cache.clear()
-        if change.kind in ("activity", "data", "scenario", "territories"):
+        if change.kind in (ChangeKind.ACTIVITY, ChangeKind.DATA, ChangeKind.SCENARIO, ChangeKind.TERRITORIES):
             self.fill_choices()
         if self.isVisible():
             self._timer.start()

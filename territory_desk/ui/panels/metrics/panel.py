@@ -1,5 +1,5 @@
 """The "Metrics" dock: live balance of one metric per territory (or per region, area… of the sales
-hierarchy: the "Level" combo rolls every figure up, services/reports.level_stats), a summary and a
+hierarchy: the "Level" combo rolls every figure up, stats/hierarchy.level_stats), a summary and a
 bar chart.
 
 Refreshes from ``doc.stats()`` on every ``DocModel.changed`` (O(territories x fields)); the table
@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
+from territory_desk.domain.editing.changes import ChangeKind
 from territory_desk.domain.model.colors import PALETTE
 from territory_desk.domain.model.errors import TerritoryDeskError
-from territory_desk.domain.stats.hierarchy import level_names
-from territory_desk.services.reports import level_stats
+from territory_desk.domain.stats.hierarchy import level_names, level_stats
 from territory_desk.ui.shell.doc_model import DocModel
 from territory_desk.ui.panels import account_count_key, field_labels, style_list_table
 from territory_desk.ui.panels.metrics.balance_chart import BalanceChart
@@ -268,13 +268,13 @@ class MetricsPanel(QWidget):
         self.refresh(reset=True)
 
     def _on_doc_changed(self, change) -> None:
-        if change.kind in ("scenario", "data") and list(self.model.doc.fields) != self._fields:
+        if change.kind in (ChangeKind.SCENARIO, ChangeKind.DATA) and list(self.model.doc.fields) != self._fields:
             self._fill_fields()
             self.set_field(self.current_field() if self.current_field() in self._fields else self._fields[0])
         level = self.level
-        if change.kind in ("territories", "scenario", "data"):  # regions may have come or gone
+        if change.kind in (ChangeKind.TERRITORIES, ChangeKind.SCENARIO, ChangeKind.DATA):  # regions may have come or gone
             self._fill_levels()
-        self.refresh(reset=change.kind in ("scenario", "data") or level != self.level)
+        self.refresh(reset=change.kind in (ChangeKind.SCENARIO, ChangeKind.DATA) or level != self.level)
 
     def _refresh_summary(self, s) -> None:
         doc, tm = self.model.doc, self.table_model

@@ -10,9 +10,12 @@ from PySide6.QtWidgets import QColorDialog, QInputDialog, QListWidgetItem, QMess
 
 from territory_desk.domain.model.colors import color_for_new, distinct_colors, territory_neighbours
 from territory_desk.domain.editing.territories import (
-    AddTerritory, DeleteScenario, DeleteTerritory, DuplicateScenario, EditTerritory, MacroCommand,
-    MoveUnits, RenameScenario, SwitchScenario, merge_territories, unique_scenario_name,
+    AddTerritory, DeleteTerritory, EditTerritory, MoveUnits, merge_territories,
 )
+from territory_desk.domain.editing.scenarios import (
+    DeleteScenario, DuplicateScenario, RenameScenario, SwitchScenario, unique_scenario_name,
+)
+from territory_desk.domain.editing.command import MacroCommand
 from territory_desk.ui.panels.territories.tree import COL_NAME
 
 

@@ -21,7 +21,7 @@ from territory_desk.ui.panels.territories.regions import RegionActionsMixin, Reg
 from territory_desk.ui.panels.territories.actions import TerritoryActionsMixin
 from territory_desk.ui.panels.territories.tree import (
     CHECKED, COL_ACCOUNTS, COL_LOCKED, COL_NAME, COL_REP, COL_UNITS, HEADERS, KEY, KIND, PARTIAL, UNCHECKED,
-    _CenteredCheckDelegate, _nests, _set_text,
+    _CenteredCheckDelegate, _set_text,
 )
 
 
@@ -185,7 +185,7 @@ class TerritoryPanel(TerritoryActionsMixin, RegionActionsMixin, QWidget):
                 self._regions[r.id] = self._new_row("region", r.id)
                 self._region_terrs[r.id] = []
             for r in sc.regions:  # nest under the parent region unless the chain has a cycle
-                parent = self._regions[r.parent_id][0] if _nests(r.id, parents) and r.parent_id in parents else root
+                parent = self._regions[r.parent_id][0] if sc.reaches_top(r.id) and r.parent_id in parents else root
                 parent.appendRow(self._regions[r.id])
             for t, terr in enumerate(sc.territories):
                 self._rows[t] = self._new_row("territory", t)

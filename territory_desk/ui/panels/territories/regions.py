@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
-from territory_desk.domain.editing.territories import MacroCommand
+from territory_desk.domain.editing.command import MacroCommand
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.hierarchy import depth
 from territory_desk.domain.editing.regions import (

@@ -13,17 +13,6 @@ HEADERS = ["Name", "Rep", "Units", "Accts", "Lock"]
 KIND, KEY = Qt.UserRole + 1, Qt.UserRole + 2  # "region"/"territory"; region id / territory index
 CHECKED, UNCHECKED, PARTIAL = Qt.Checked, Qt.Unchecked, Qt.PartiallyChecked
 
-def _nests(region_id: str, parents: dict) -> bool:
-    """True when walking up from the region ends at the top without a cycle."""
-    seen, p = {region_id}, parents.get(region_id)
-    while p in parents:
-        if p in seen:
-            return False
-        seen.add(p)
-        p = parents[p]
-    return True
-
-
 def _set_text(item: QStandardItem, text: str) -> None:
     if item.text() != text:  # every setText is a dataChanged the view has to process
         item.setText(text)
