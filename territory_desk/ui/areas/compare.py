@@ -43,6 +43,6 @@ class CompareActions(QObject):
         return self.dialog
 
 
-def install(window) -> None:
+def install(window) -> CompareActions:
     """Called by MainWindow once its menus exist."""
-    window.compare_actions = CompareActions(window)
+    return CompareActions(window)

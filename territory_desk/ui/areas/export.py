@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.ui.export.map_export import QtMapRenderer
-from territory_desk.ui.shell.workers import run_with_progress
+from territory_desk.ui.workers import run_with_progress
 
 CLIPBOARD_DPI = 144  # a 16:9 slide picture of 1920 x 1080 pixels
 
@@ -30,12 +30,8 @@ class ExportActions(QObject):
         self.act_copy_map.setObjectName("actionCopyMap")
         self.act_copy_map.triggered.connect(self.copy_map)
         file_menu, edit_menu = window.menus["file"], window.menus["edit"]
-        quit_action = getattr(window, "act_quit", None)
-        if quit_action is not None and quit_action in file_menu.actions():
-            file_menu.insertAction(quit_action, self.act_export)
-            file_menu.insertSeparator(quit_action)
-        else:
-            file_menu.addAction(self.act_export)
+        file_menu.insertAction(window.act_quit, self.act_export)
+        file_menu.insertSeparator(window.act_quit)
         edit_menu.addSeparator()
         edit_menu.addAction(self.act_copy_map)
         for menu in (file_menu, edit_menu):
@@ -49,20 +45,13 @@ class ExportActions(QObject):
         return False
 
     def update_enabled(self) -> None:
-        has = getattr(self.window, "model", None) is not None and getattr(self.window, "canvas", None) is not None
+        has = self.window.model is not None and self.window.canvas is not None
         self.act_export.setEnabled(has)
         self.act_copy_map.setEnabled(has)
 
     # ---- small steps tests can replace -------------------------------------------------------------
     def _run_dialog(self, dialog) -> bool:
         return bool(dialog.exec())
-
-    def _error(self, text: str) -> None:
-        self.window._error(text)  # MainWindow's message box (tests replace it)
-
-    def _message(self, text: str) -> None:
-        if hasattr(self.window, "show_message"):
-            self.window.show_message(text)
 
     # ---- actions -----------------------------------------------------------------------------------
     def make_dialog(self):
@@ -111,12 +100,12 @@ class ExportActions(QObject):
             pass  # reported below from the box
         error = box.get("error")
         if isinstance(error, (TerritoryDeskError, OSError)):
-            self._error(f"Export failed: {error}")
+            self.window.show_error(f"Export failed: {error}")
             return None
         if error is not None:
             raise error
         result = box["result"]
-        self._message(result.message[0].upper() + result.message[1:])
+        self.window.show_message(result.message[0].upper() + result.message[1:])
         return result.path
 
     def copy_map(self) -> None:
@@ -133,12 +122,12 @@ class ExportActions(QObject):
                             layers=layers, project_path=window.model.doc.path, **self.map_extras())
             image = QtMapRenderer(canvas.cache).image(spec)
         except TerritoryDeskError as exc:
-            self._error(f"Could not copy the map: {exc}")
+            self.window.show_error(f"Could not copy the map: {exc}")
             return
         QGuiApplication.clipboard().setImage(image)
-        self._message(f"Map copied to the clipboard ({image.width()} x {image.height()} pixels)")
+        self.window.show_message(f"Map copied to the clipboard ({image.width()} x {image.height()} pixels)")
 
 
-def install(window) -> None:
+def install(window) -> ExportActions:
     """Add this area's actions to the window's menus (window.menus[name] is a QMenu)."""
-    window.export_actions = ExportActions(window)
+    return ExportActions(window)

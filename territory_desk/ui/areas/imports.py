@@ -20,7 +20,7 @@ from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.imports.report import ImportReport
 from territory_desk.services import imports
 from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
-from territory_desk.ui.shell.workers import run_with_progress
+from territory_desk.ui.workers import run_with_progress
 
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 GIS_FILTER = "GIS files (*.shp *.zip *.geojson *.json *.gpkg *.kml *.kmz);;All files (*)"
@@ -103,9 +103,6 @@ class ImportActions(QObject):
         dialog.exec()
         dialog.deleteLater()
 
-    def _error(self, text: str) -> None:
-        self.window._error(text)  # the window's warning box (ProjectActions._error)
-
     # ---- workflows ------------------------------------------------------------------------------
     def _ready(self) -> bool:
         w = self.window
@@ -124,7 +121,7 @@ class ImportActions(QObject):
         if not self._ready():
             return False
         chosen = choose_table(path or self._ask_open_path(f"Import {kind}", TABLE_FILTER),
-                              lambda p: self._ask_mapping(p, kind), self._error)
+                              lambda p: self._ask_mapping(p, kind), self.window.show_error)
         if chosen is None:
             return False
         path, mapping, sheet = chosen
@@ -152,7 +149,7 @@ class ImportActions(QObject):
         try:
             options = self._ask_unit_options(path)
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.window.show_error(str(exc))
             return False
         if options is None:
             return False
@@ -180,9 +177,9 @@ class ImportActions(QObject):
         except imports.ImportFailed as exc:
             self._show_report(exc.report, str(exc))
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.window.show_error(str(exc))
         except (OSError, MemoryError) as exc:
-            self._error(f"Import failed: {exc}")
+            self.window.show_error(f"Import failed: {exc}")
         return None
 
 
@@ -218,15 +215,13 @@ def choose_table(path: str, ask_mapping, error) -> tuple | None:
     return None if chosen is None else (path, *chosen)
 
 
-def install(window) -> None:
+def install(window) -> ImportActions:
     """Add File → Import accounts…/reps…/units… (before Save) to the main window."""
     helper = ImportActions(window)
-    window.import_actions = helper
     menu = window.menus["file"]
-    before = getattr(window, "act_save", None)
     for a in helper.actions:
-        menu.insertAction(before, a) if before is not None else menu.addAction(a)
-    if before is not None:
-        menu.insertSeparator(before)
+        menu.insertAction(window.act_save, a)
+    menu.insertSeparator(window.act_save)
     menu.aboutToShow.connect(helper.update_enabled)
     helper.update_enabled()
+    return helper

@@ -80,7 +80,7 @@ class OptimizeActions(QObject):
             self.worker.wait()
 
     def update_enabled(self) -> None:
-        model = getattr(self.window, "model", None)
+        model = self.window.model
         self.act_design.setEnabled(model is not None and not model.read_only and self.worker is None)
 
     # ---- small steps tests can replace -------------------------------------------------------------
@@ -93,12 +93,6 @@ class OptimizeActions(QObject):
     def _run_dialog(self, dialog) -> bool:
         return bool(dialog.exec())
 
-    def _error(self, text: str) -> None:
-        if hasattr(self.window, "_error"):
-            self.window._error(text)
-        else:
-            QMessageBox.warning(self.window, "Design territories", text)
-
     def _show_result(self, title: str, text: str, details: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.window)
         box.setObjectName("optimizeResult")
@@ -110,11 +104,8 @@ class OptimizeActions(QObject):
 
     # ---- actions -----------------------------------------------------------------------------------
     def design_dialog(self) -> None:
-        model = getattr(self.window, "model", None)
-        if model is None or self.worker is not None:
-            return
-        if model.read_only:
-            model.messageRequested.emit("This project is open read-only (it is being edited elsewhere).")
+        model = self.window.model
+        if model is None or self.worker is not None or model.refuse_read_only():
             return
         dialog = self.make_dialog()
         try:
@@ -175,12 +166,10 @@ class OptimizeActions(QObject):
         # show the metric that was balanced in the Metrics panel
         opts = self.worker.options if self.worker is not None else None
         balanced = ([m for m, _ in opts.balance] or list(opts.weights)) if opts is not None else []
-        panel = getattr(self.window, "metrics_panel", None)
-        if panel is not None and balanced and balanced[0] in model.doc.fields:
-            panel.set_field(balanced[0])
+        if balanced and balanced[0] in model.doc.fields:
+            self.window.metrics_panel.set_field(balanced[0])
         lines = result.summary_lines()
-        if hasattr(self.window, "show_message"):
-            self.window.show_message(f"New scenario {result.scenario.name!r}: " + "; ".join(lines[1:3]))
+        self.window.show_message(f"New scenario {result.scenario.name!r}: " + "; ".join(lines[1:3]))
         details = "\n".join(moves_lines(result.moves, ids_shown=10_000)) if result.moves else ""
         self._show_result("Design territories", "\n".join(lines), details)
         self.finished.emit(result)
@@ -188,9 +177,9 @@ class OptimizeActions(QObject):
     def _on_failed(self, exc: BaseException) -> None:
         self._close_progress()
         if isinstance(exc, TerritoryDeskError):
-            self._error(str(exc))
+            self.window.show_error(str(exc))
         else:
-            self._error(f"The design failed unexpectedly: {exc}\n\n{getattr(exc, '__traceback_text__', '')}")
+            self.window.show_error(f"The design failed unexpectedly: {exc}\n\n{getattr(exc, '__traceback_text__', '')}")
         self.finished.emit(None)
 
     def _on_thread_end(self) -> None:
@@ -200,6 +189,6 @@ class OptimizeActions(QObject):
         self.update_enabled()
 
 
-def install(window) -> None:
+def install(window) -> OptimizeActions:
     """Add this area's actions to the window's menus (window.menus[name] is a QMenu)."""
-    window.optimize_actions = OptimizeActions(window)
+    return OptimizeActions(window)

@@ -90,9 +90,11 @@ class SegmentActions(QObject):
         self.dock.setWidget(self.panel)
         if old is not None:
             old.deleteLater()
-        self.overlay = PinsOverlay(self.window.canvas)
+        canvas = self.window.canvas
+        canvas.register_tool(PickAccountsTool(canvas))
+        self.overlay = PinsOverlay(canvas)
         self.overlay.listeners.append(self._on_picked)
-        self.window.canvas.add_overlay(self.overlay)
+        canvas.add_overlay(self.overlay)
         self.update_enabled()
 
     # ---- actions ----------------------------------------------------------------------------------
@@ -179,6 +181,6 @@ class SegmentActions(QObject):
         dialog.open()
 
 
-def install(window) -> None:
+def install(window) -> SegmentActions:
     """Called by MainWindow once its menus exist."""
-    window.segment_actions = SegmentActions(window)
+    return SegmentActions(window)

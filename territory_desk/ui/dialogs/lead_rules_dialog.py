@@ -218,7 +218,7 @@ class LeadRulesDialog(QDialog):
     def test_on_file(self) -> None:
         from territory_desk.services.leads import assign_file
         from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
-        from territory_desk.ui.shell.workers import run_with_progress
+        from territory_desk.ui.workers import run_with_progress
 
         path = self._ask_leads_file()
         if not path:

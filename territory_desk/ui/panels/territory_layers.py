@@ -19,7 +19,7 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.editing.territory_layers import AddLayer, DeleteLayer, EditLayer, MoveLayer, PromoteScenario, UnpinAccounts
 from territory_desk.domain.model.territory_layers import find_layer
 from territory_desk.services.territory_layers import layer_summaries, pin_rows
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.panels import compact_toolbar
 
 KIND_ROLE = Qt.ItemDataRole.UserRole  # ("layer", name) or ("scenario", name)

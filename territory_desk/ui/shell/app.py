@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -63,14 +62,3 @@ def run_gui(project: str | None = None, selftest: bool = False) -> int:
             return 2
     return app.exec()
 
-
-def demo_path_for_selftest() -> str:
-    """projects/demo.gpkg when present, else a demo built in a temporary folder."""
-    here = os.path.join("projects", "demo.gpkg")
-    if os.path.exists(here):
-        return here
-    from territory_desk.services.project_files import create_demo
-
-    path = os.path.join(tempfile.mkdtemp(prefix="territory-desk-selftest-"), "demo.gpkg")
-    create_demo(path)
-    return path

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.services import session_files as sf
 from territory_desk.services.project_files import open_document, save_document
-from territory_desk.ui.shell.workers import run_in_background, run_with_progress
+from territory_desk.ui.workers import run_in_background, run_with_progress
 
 UNIT_FILE_SUFFIXES = (".shp", ".geojson", ".json", ".kml", ".kmz", ".zip", ".gml", ".fgb")
 MAX_RECENT = 8
@@ -40,10 +40,12 @@ class ProjectActions:
             path += ".gpkg"
         return path
 
-    def _ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
+    def ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
+        """A question with ``buttons``; the button chosen (tests and the self-test replace this)."""
         return QMessageBox.question(self, title, text, buttons, default)
 
-    def _error(self, text: str) -> None:
+    def show_error(self, text: str) -> None:
+        """A warning box: what went wrong, in one line (every area reports failures here)."""
         QMessageBox.warning(self, "territory_desk", text)
 
     def _notice(self, title: str, text: str) -> None:
@@ -89,7 +91,7 @@ class ProjectActions:
             return False
         read_only = False
         if path in _OPEN_IN_THIS_PROCESS and path != (self.model.doc.path if self.model else None):
-            answer = self._ask("Project already open", f"{path} is open in another window.\nOpen it read-only?",
+            answer = self.ask("Project already open", f"{path} is open in another window.\nOpen it read-only?",
                                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
                                QMessageBox.StandardButton.Cancel)
             if answer != QMessageBox.StandardButton.Open:
@@ -97,7 +99,7 @@ class ProjectActions:
             read_only = True
         elif not read_only and sf.lock_owner(path) is not None and not sf.acquire_lock(path):
             owner = sf.lock_owner(path) or {}
-            answer = self._ask("Project in use",
+            answer = self.ask("Project in use",
                                f"{os.path.basename(path)} is being edited by another territory_desk "
                                f"(process {owner.get('pid')} on {owner.get('host')}).\nOpen it read-only?",
                                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
@@ -108,13 +110,13 @@ class ProjectActions:
         try:
             doc = run_with_progress(self, f"Opening {os.path.basename(path)}…", lambda: open_document(path))
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.show_error(str(exc))
             return False
         recovered = False
         if not read_only:
             data = sf.pending_recovery(path)
             if data is not None:
-                answer = self._ask("Recover unsaved edits?",
+                answer = self.ask("Recover unsaved edits?",
                                    f"territory_desk was not closed cleanly while editing {os.path.basename(path)}.\n"
                                    "Restore the edits from the last autosave?",
                                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -125,7 +127,7 @@ class ProjectActions:
                         doc.rebuild()
                         recovered = True
                     except TerritoryDeskError as exc:
-                        self._error(str(exc))
+                        self.show_error(str(exc))
                 else:
                     sf.discard_recovery(path)
         self._release_current()
@@ -168,7 +170,7 @@ class ProjectActions:
             try:
                 run_with_progress(self, "Building the US demo project…", lambda: create_demo(path))
             except TerritoryDeskError as exc:
-                self._error(str(exc))
+                self.show_error(str(exc))
                 return
             self.open_path(path)
 
@@ -186,7 +188,7 @@ class ProjectActions:
             _, report = run_with_progress(self, "Reading the base layer and building adjacency…",
                                           lambda: new_project_from_units(path, units_path))
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.show_error(str(exc))
             return
         self.open_path(path)
         self.show_message(report.splitlines()[0])
@@ -216,7 +218,7 @@ class ProjectActions:
         try:
             run_with_progress(self, f"Saving {os.path.basename(path)}…", lambda: save_document(doc, path))
         except (TerritoryDeskError, OSError) as exc:
-            self._error(f"Could not save: {exc}")
+            self.show_error(f"Could not save: {exc}")
             return False
         path = os.path.abspath(path)
         if old and os.path.abspath(old) != path:
@@ -242,7 +244,7 @@ class ProjectActions:
         if self.model is None or not (self.model.dirty or getattr(self, "_recovered_dirty", False)):
             return True
         B = QMessageBox.StandardButton
-        answer = self._ask("Unsaved changes", "Save the changes to the project before closing it?",
+        answer = self.ask("Unsaved changes", "Save the changes to the project before closing it?",
                            B.Save | B.Discard | B.Cancel, B.Save)
         if answer == B.Save:
             return self.save()

@@ -48,7 +48,7 @@ def _nearest(color: QColor, candidates: list[QColor]) -> int:
 
 def test_thematic_overlay_colours_units_by_class(shown, qtbot, tmp_path):
     w = shown
-    ka = w.kpi_actions
+    ka = w.areas["kpis"]
     spec = ThematicSpec("population", "equal_interval", 3, "Blues")
     ka._ask_thematic = lambda current: spec
     ka.act_thematic.trigger()  # View → Thematic map… (the dialog answers ``spec``)
@@ -80,7 +80,7 @@ def test_thematic_kpi_follows_edits(shown, qtbot):
     from territory_desk.domain.editing.territories import MoveUnits
 
     w = shown
-    ka = w.kpi_actions
+    ka = w.areas["kpis"]
     assert ka.show_thematic(ThematicSpec("kpi:accounts", "quantiles", 3, "YlOrRd", "all"))
     before = ka.thematic_overlay.layer.values.copy()
     a = w.model.doc.scenario.assignment
@@ -92,7 +92,7 @@ def test_thematic_kpi_follows_edits(shown, qtbot):
 
 def test_heat_map_layer(shown, qtbot, tmp_path):
     w = shown
-    ka = w.kpi_actions
+    ka = w.areas["kpis"]
     ka.act_heatmap.trigger()
     assert ka.heatmap_overlay in w.canvas.overlays
     image = w.canvas.grab().toImage()

@@ -27,7 +27,7 @@ def open_grid(window):
 
 
 def panel(window):
-    sa = window.segment_actions
+    sa = window.areas["territory_layers"]
     sa.dock.show()
     sa.dock.raise_()
     QApplication.processEvents()
@@ -126,7 +126,7 @@ def test_promote_from_the_scenarios_menu(qtbot, window):
     window.model.push(DuplicateScenario("Base", "Plan B"))
     p.get_scenario("Base").live = True
     window.model.push(SwitchScenario("Plan B"))
-    act = window.segment_actions.act_promote
+    act = window.areas["territory_layers"].act_promote
     assert act in window.menus["scenarios"].actions()
     act.trigger()
     assert p.get_scenario("Plan B").live and not p.get_scenario("Base").live
@@ -138,7 +138,7 @@ def test_promote_from_the_scenarios_menu(qtbot, window):
 
 def lonely_account(window, p) -> int:
     """An account inside territory 0 with no other account within 20 pixels (so a click hits it)."""
-    overlay = window.segment_actions.overlay
+    overlay = window.areas["territory_layers"].overlay
     xy = overlay.points.xy
     view = window.canvas.view
     sx, sy = view.to_screen(xy[:, 0], xy[:, 1])
@@ -158,7 +158,7 @@ def test_pin_an_account_by_clicking_it_on_the_map(qtbot, window, tmp_path):
     canvas = window.canvas
     canvas.cache.wait()
     canvas.flush()
-    sa = window.segment_actions
+    sa = window.areas["territory_layers"]
     click_action(qtbot, window, sa.act_pick)  # the toolbar's "Pick accounts" tool
     assert canvas.tool == "pick_accounts" and canvas.layer_visible("accounts")
     i = lonely_account(window, p)
@@ -193,7 +193,7 @@ def test_shift_click_picks_several_and_escape_clears(qtbot, window):
     canvas = window.canvas
     canvas.cache.wait()
     canvas.flush()
-    sa = window.segment_actions
+    sa = window.areas["territory_layers"]
     sa.act_pick.trigger()
     xy = sa.overlay.points.xy
     i = lonely_account(window, p)
@@ -213,7 +213,7 @@ def test_pin_from_the_searchable_list_and_unpin(qtbot, window):
     p = open_grid(window)
     lp = panel(window)
     click_action(qtbot, lp, lp.act_pin)
-    dialog = window.segment_actions.pin_dialog
+    dialog = window.areas["territory_layers"].pin_dialog
     assert dialog.isVisible() and dialog.model.rowCount() == 40
     qtbot.keyClicks(dialog.search, "account 1")  # Account 1, 10..19
     assert dialog.model.rowCount() == 11
