@@ -76,7 +76,7 @@ class QtMapRenderer:
     def __init__(self, cache: GeometryCache | None = None):
         self._cache = cache
         self._cache_for = None
-        self._basemaps: dict = {}
+        self._basemap: tuple | None = None  # (source geometries, working CRS, reprojected geometries)
 
     # ---- MapRenderer -----------------------------------------------------------------------------
     def write(self, spec: MapSpec, fmt: str, path: str) -> None:
@@ -263,11 +263,12 @@ class QtMapRenderer:
         if spec.basemap is None:
             return
         work = spec.project.units.work_crs
-        key = (id(spec.basemap[0]), work)
-        if key not in self._basemaps:  # reprojected once, then drawn as it is
-            geoms, crs = spec.basemap
-            self._basemaps[key] = transform_geometries(np.asarray(geoms, dtype=object), to_crs(crs), to_crs(work))
-        renderer.set_basemap(self._basemaps[key], work, work)
+        geoms, crs = spec.basemap
+        held = self._basemap  # reprojected once, then drawn as it is (the source is held: identity is sound)
+        if held is None or held[0] is not geoms or held[1] != work:
+            held = self._basemap = (geoms, work, transform_geometries(np.asarray(geoms, dtype=object),
+                                                                      to_crs(crs), to_crs(work)))
+        renderer.set_basemap(held[2], work, work)
 
 
 def _washed(scenario: Scenario, focus) -> Scenario:

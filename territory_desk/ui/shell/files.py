@@ -15,7 +15,7 @@ from territory_desk.ui.workers import run_in_background, run_with_progress
 
 UNIT_FILE_SUFFIXES = (".shp", ".geojson", ".json", ".kml", ".kmz", ".zip", ".gml", ".fgb")
 MAX_RECENT = 8
-_OPEN_IN_THIS_PROCESS: set[str] = set()
+_OPEN_IN_THIS_PROCESS: set[str] = set()  # shared on purpose: a project open in one window opens read-only in another
 
 
 class ProjectActions:
