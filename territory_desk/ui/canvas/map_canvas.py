@@ -29,7 +29,7 @@ from territory_desk.ui.canvas.navigation import CanvasNavigation
 from territory_desk.ui.canvas.tools import BUILTIN_TOOLS, Tool
 from territory_desk.ui.canvas.view_transform import ViewTransform
 
-UNITS_MIME = "application/x-territory-desk-units"
+UNITS_MIME = "application/x-territory-desk-units"  # text "1,2,3": unit indices dragged out of the canvas
 ZOOM_SETTLE_MS = 80
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.ui.doc_model import DocModel
-from territory_desk.ui.panels import fmt_value, style_list_table
+from territory_desk.ui.panels.common import fmt_value, style_list_table
 
 COL_NAME, COL_HOME, COL_CAPACITY, COL_TERRITORIES, COL_WORKLOAD, COL_SCORE = range(6)
 HEADERS = ["Rep", "Home", "Capacity", "Territories", "Workload", "Match"]

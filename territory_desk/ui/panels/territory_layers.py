@@ -20,7 +20,7 @@ from territory_desk.domain.editing.territory_layers import AddLayer, DeleteLayer
 from territory_desk.domain.model.territory_layers import find_layer
 from territory_desk.services.territory_layers import layer_summaries, pin_rows
 from territory_desk.ui.doc_model import DocModel
-from territory_desk.ui.panels import compact_toolbar
+from territory_desk.ui.panels.common import compact_toolbar
 
 KIND_ROLE = Qt.ItemDataRole.UserRole  # ("layer", name) or ("scenario", name)
 LIVE_COLOUR = "#2e7d32"
