@@ -228,6 +228,12 @@ class MapCanvas(CanvasNavigation, QWidget):
         """The rendered layer as kept between paints (None before the first paint)."""
         return self._layer.image
 
+    @property
+    def drawn_level(self):
+        """The geometry level (LevelGeometry) the map on screen was drawn with, None before the first
+        paint: overlays outline units with it (``units_path``), as the selection does."""
+        return self._layer.level
+
     def _invalidate(self) -> None:
         self._layer.clear()
         self.update()

@@ -307,18 +307,3 @@ class ProjectActions:
                 self.show_message(f"Cannot open {os.path.basename(path)}: not a project or GIS file")
             event.acceptProposedAction()
             return
-
-    # ---- basemap ----------------------------------------------------------------------------------
-    def load_basemap(self, doc):
-        """State outlines from the bundled Census data when the project lies in the US."""
-        try:
-            from territory_desk.domain.model.projection import lonlat_bounds
-            from territory_desk.io.bundled_data import CENSUS_CRS, read_states
-
-            xmin, ymin, xmax, ymax = lonlat_bounds(doc.project.units.geometry, doc.project.units.source_crs)
-            if xmax < -130 or xmin > -60 or ymax < 20 or ymin > 55:
-                return None
-            return read_states().geometry.values, CENSUS_CRS
-        except Exception as exc:  # the basemap is decoration: never fail an open because of it
-            self.show_message(f"State outlines not shown: {exc}")
-            return None

@@ -11,6 +11,7 @@ from territory_desk import __version__
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.services.map_specs import basemap_for
 from territory_desk.ui.areas import compare, export, freeform, imports, kpis, leads, optimize, reps, territory_layers
 from territory_desk.ui.canvas.map_canvas import MapCanvas
 from territory_desk.ui.doc_model import DocModel
@@ -187,7 +188,7 @@ class MainWindow(ProjectActions, QMainWindow):
         if not QSettings().value("window/state"):
             QTimer.singleShot(0, self._size_docks)  # once the new panels are laid out
         self._fill_territory_menu()
-        basemap = self.load_basemap(doc)
+        basemap = basemap_for(doc.project)  # state outlines when the project lies in the US
         if basemap is not None:
             self.canvas.set_basemap(*basemap)
         for key, a in self.layer_actions.items():

@@ -42,7 +42,7 @@ class DiffOverlay:
         return len(self.units)
 
     def _ensure_paths(self) -> bool:
-        level = getattr(self.canvas._layer, "level", None)
+        level = self.canvas.drawn_level
         if level is None:
             return False
         if level is not self._level:
