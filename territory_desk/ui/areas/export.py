@@ -57,14 +57,7 @@ class ExportActions(QObject):
     def make_dialog(self):
         from territory_desk.ui.dialogs.export_dialog import ExportDialog
 
-        dialog = ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
-        dialog.map_extras = self.map_extras()
-        return dialog
-
-    def map_extras(self) -> dict:
-        """The thematic map and heat map shown on the canvas, so exports show the map as it is."""
-        kpi = getattr(self.window, "kpi_actions", None)
-        return kpi.export_options() if kpi is not None else {}
+        return ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
 
     def export_dialog(self) -> None:
         if self.window.model is None or self.window.canvas is None:
@@ -82,7 +75,7 @@ class ExportActions(QObject):
         from territory_desk.services.exports import export
 
         doc = self.window.model.doc
-        opts = {**self.map_extras(), **options}
+        opts = {**self.window.canvas.export_options(), **options}  # the map as it is on the canvas
         fmt, out = opts.pop("fmt"), opts.pop("out")
         renderer = self._worker_renderer
         box: dict = {}  # filled on the worker thread before it ends (not through queued signals)
@@ -119,7 +112,7 @@ class ExportActions(QObject):
         layers = {k: canvas.layer_visible(k) for k in ("accounts", "basemap", "unit_labels", "territory_labels")}
         try:
             spec = map_spec(window.model.doc.project, page="slide", dpi=CLIPBOARD_DPI, bounds=canvas.view.world_bounds(),
-                            layers=layers, project_path=window.model.doc.path, **self.map_extras())
+                            layers=layers, project_path=window.model.doc.path, **canvas.export_options())
             image = QtMapRenderer(canvas.cache).image(spec)
         except TerritoryDeskError as exc:
             self.window.show_error(f"Could not copy the map: {exc}")

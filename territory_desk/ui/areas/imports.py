@@ -19,7 +19,10 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.imports.report import ImportReport
 from territory_desk.services import imports
-from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
+from territory_desk.ui.dialogs.import_dialogs import (
+    ColumnMappingDialog, ImportReportDialog, UnitImportDialog, ask_table_mapping, choose_table,
+)
+from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
 from territory_desk.ui.workers import run_with_progress
 
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
@@ -80,13 +83,10 @@ class ImportActions(QObject):
         return path
 
     def _ask_mapping(self, path: str, kind: str) -> tuple[ColumnMapping, str | None] | None:
-        from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog
-
         return ask_table_mapping(self.window, path, kind, imports.preview, ColumnMappingDialog)
 
     def _ask_unit_options(self, path: str):
-        from territory_desk.io.unit_files import list_unit_fields, list_unit_layers
-        from territory_desk.ui.dialogs.import_dialogs import UnitImportDialog
+        from territory_desk.io.unit_files import list_unit_fields, list_unit_layers  # geopandas/pyogrio: on demand
 
         layers = list_unit_layers(path)
         dialog = UnitImportDialog(path, layers, lambda layer: list_unit_fields(path, layer),
@@ -97,8 +97,6 @@ class ImportActions(QObject):
             dialog.deleteLater()
 
     def _show_report(self, report: ImportReport, error: str = "") -> None:
-        from territory_desk.ui.dialogs.import_dialogs import ImportReportDialog
-
         dialog = ImportReportDialog(report, error, self.window)
         dialog.exec()
         dialog.deleteLater()
@@ -181,38 +179,6 @@ class ImportActions(QObject):
         except (OSError, MemoryError) as exc:
             self.window.show_error(f"Import failed: {exc}")
         return None
-
-
-def ask_table_mapping(window, path: str, kind: str, preview, dialog_class) -> tuple | None:
-    """(mapping, sheet) from the mapping dialog of a table import, or None when the user gave up.
-    ``preview(path, kind, sheet, limits=...)`` reads the first rows within the session's reading limits."""
-    from territory_desk.io.tables.reader import list_sheets
-
-    try:
-        raw, mapping = with_raised_limits(window, lambda limits: preview(path, kind, limits=limits))
-    except Declined:
-        return None
-    dialog = dialog_class(raw, mapping, kind, list_sheets(path, session_limits(window)),
-                          reload=lambda sheet: preview(path, kind, sheet, limits=session_limits(window)), parent=window)
-    try:
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.mapping(), dialog.sheet()
-    finally:
-        dialog.deleteLater()
-
-
-def choose_table(path: str, ask_mapping, error) -> tuple | None:
-    """The file, column mapping and sheet of a table import, or None when the user gave up or the
-    file could not be previewed (``error`` is told why). ``ask_mapping(path)`` shows the mapping dialog."""
-    if not path:
-        return None
-    try:
-        chosen = ask_mapping(path)
-    except TerritoryDeskError as exc:
-        error(str(exc))
-        return None
-    return None if chosen is None else (path, *chosen)
 
 
 def install(window) -> ImportActions:

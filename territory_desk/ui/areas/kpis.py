@@ -18,7 +18,7 @@ from territory_desk.domain.kpis.reviews import ReplaceActivity, TakeSnapshot
 from territory_desk.domain.kpis.measures import compute_kpis
 from territory_desk.services import activity_imports
 from territory_desk.services.kpis import KPI_PREFIX, ThematicSpec, available_periods, default_period, thematic_values
-from territory_desk.ui.areas.imports import ask_table_mapping, choose_table
+from territory_desk.ui.dialogs.import_dialogs import ask_table_mapping, choose_table
 from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
 from territory_desk.ui.workers import run_with_progress
 
@@ -242,11 +242,6 @@ class KpiActions(QObject):
             self.heatmap_overlay = HeatmapOverlay(canvas, HeatmapLayer(self.model.doc.project))
             canvas.add_overlay(self.heatmap_overlay)
         self.act_heatmap.setChecked(self.heatmap_overlay is not None)
-
-    def export_options(self) -> dict:
-        """What a map export should add to show the map as it is: {"thematic": spec, "heatmap": bool}."""
-        return {"thematic": self.thematic_spec if self.thematic_overlay is not None else None,
-                "heatmap": self.heatmap_overlay is not None}
 
 
 def install(window) -> KpiActions:

@@ -147,7 +147,8 @@ class MapCanvas(CanvasNavigation, QWidget):
         self._tools[tool.name] = tool
 
     def add_overlay(self, overlay) -> None:
-        """Draw ``overlay.paint(painter, view)`` over the map on every paint, in the order added."""
+        """Draw ``overlay.paint(painter, view)`` over the map on every paint, in the order added.
+        ``overlay.export_options()`` tells what a map export must add to show it too (see export_options)."""
         if overlay not in self.overlays:
             self.overlays.append(overlay)
         self.update()
@@ -156,6 +157,14 @@ class MapCanvas(CanvasNavigation, QWidget):
         if overlay in self.overlays:
             self.overlays.remove(overlay)
         self.update()
+
+    def export_options(self) -> dict:
+        """The options of ``services.exports.map_spec`` that make an export show the map as it is on
+        this canvas (the thematic map, the heat map), gathered from the overlays."""
+        options: dict = {}
+        for overlay in self.overlays:
+            options.update(overlay.export_options())
+        return options
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         if name not in LAYERS:

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping, missing_essentials, target_choices, validate
 from territory_desk.io.imports.report import ImportReport
-from territory_desk.io.tables.reader import RawTable
+from territory_desk.io.tables.reader import RawTable, list_sheets
+from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
 
 
 TARGET_LABELS = {
@@ -329,6 +330,38 @@ class ImportReportDialog(QDialog):
             return False
         self.save_button.setText(f"Saved to {os.path.basename(path)}")
         return True
+
+
+# ---- the first steps of a table import (accounts, reps, opportunities, leads, quotas) ------------
+
+def ask_table_mapping(window, path: str, kind: str, preview, dialog_class) -> tuple | None:
+    """(mapping, sheet) from the mapping dialog of a table import, or None when the user gave up.
+    ``preview(path, kind, sheet, limits=...)`` reads the first rows within the session's reading limits."""
+    try:
+        raw, mapping = with_raised_limits(window, lambda limits: preview(path, kind, limits=limits))
+    except Declined:
+        return None
+    dialog = dialog_class(raw, mapping, kind, list_sheets(path, session_limits(window)),
+                          reload=lambda sheet: preview(path, kind, sheet, limits=session_limits(window)), parent=window)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.mapping(), dialog.sheet()
+    finally:
+        dialog.deleteLater()
+
+
+def choose_table(path: str, ask_mapping, error) -> tuple | None:
+    """The file, column mapping and sheet of a table import, or None when the user gave up or the
+    file could not be previewed (``error`` is told why). ``ask_mapping(path)`` shows the mapping dialog."""
+    if not path:
+        return None
+    try:
+        chosen = ask_mapping(path)
+    except TerritoryDeskError as exc:
+        error(str(exc))
+        return None
+    return None if chosen is None else (path, *chosen)
 
 
 def _html(text: str) -> str:

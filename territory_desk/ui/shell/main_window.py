@@ -11,6 +11,7 @@ from territory_desk import __version__
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.model.territories import UNASSIGNED
+from territory_desk.io.tables.limits import DEFAULT_LIMITS, ReadLimits
 from territory_desk.services.map_specs import basemap_for
 from territory_desk.ui.areas import compare, export, freeform, imports, kpis, leads, optimize, reps, territory_layers
 from territory_desk.ui.canvas.map_canvas import MapCanvas
@@ -43,6 +44,7 @@ class MainWindow(ProjectActions, QMainWindow):
         self.read_only = False
         self.area_menu_actions: dict[str, list[QAction]] = {}
         self.areas: dict[str, QObject] = {}  # each area's controller by name (see AREAS)
+        self.read_limits: ReadLimits = DEFAULT_LIMITS  # for files read this session (raised when the user agrees)
         self._build_docks()
         self._build_actions()
         self._build_menus()

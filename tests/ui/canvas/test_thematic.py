@@ -111,6 +111,25 @@ def test_heat_map_layer(shown, qtbot, tmp_path):
     assert ka.heatmap_overlay is None and overlay not in w.canvas.overlays
 
 
+def test_exports_show_the_map_layers_on_the_canvas(shown, qtbot):
+    """The thematic map and heat map shown on the canvas go into File → Export… and Copy map."""
+    w = shown
+    ka, export = w.areas["kpis"], w.areas["export"]
+    assert w.canvas.export_options() == {}
+    spec = ThematicSpec("population", "equal_interval", 3, "Blues")
+    assert ka.show_thematic(spec)
+    ka.act_heatmap.trigger()
+    assert w.canvas.export_options() == {"thematic": spec, "heatmap": True}
+    dialog = export.make_dialog()
+    try:
+        assert dialog.map_extras == {"thematic": spec, "heatmap": True}
+    finally:
+        dialog.deleteLater()
+    ka.act_heatmap.trigger()
+    ka.show_thematic(None)
+    assert w.canvas.export_options() == {}
+
+
 def _count_near(image: QImage, color: QColor, tol: int = 12) -> int:
     n = 0
     for x in range(0, image.width(), 3):

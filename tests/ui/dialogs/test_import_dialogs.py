@@ -306,3 +306,27 @@ def test_a_file_beyond_a_reading_limit_can_be_read_with_the_limit_raised(qtbot, 
     else:
         assert not ok and not shown and not w.errors and w.read_limits.rows == 2
         assert w.model.undo_stack.count() == 0
+
+
+def test_a_raised_limit_is_kept_by_the_window_for_the_session(window, monkeypatch):
+    """A dialog deep inside the window raises a limit: the window keeps it for the next file."""
+    from PySide6.QtWidgets import QWidget
+
+    from territory_desk.io.tables.limits import DEFAULT_LIMITS, LimitExceeded
+    from territory_desk.ui.dialogs import read_limits
+
+    assert window.read_limits == DEFAULT_LIMITS
+    monkeypatch.setattr(read_limits, "ask_raise", lambda widget, exc: True)
+    child = QWidget(QWidget(window))
+    seen = []
+
+    def read(limits):
+        seen.append(limits.rows)
+        if limits.rows < 10 * DEFAULT_LIMITS.rows:
+            raise LimitExceeded("big.csv", "too many rows", "rows", limits.rows, 10 * DEFAULT_LIMITS.rows)
+        return "read"
+
+    assert read_limits.with_raised_limits(child, read) == "read"
+    assert seen == [DEFAULT_LIMITS.rows, 10 * DEFAULT_LIMITS.rows]
+    assert window.read_limits.rows == 10 * DEFAULT_LIMITS.rows
+    assert read_limits.session_limits(QWidget(window)).rows == 10 * DEFAULT_LIMITS.rows

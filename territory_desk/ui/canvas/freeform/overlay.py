@@ -183,6 +183,9 @@ class FreeformOverlay:
         self.handles = False  # the edit tool shows the active territory's vertices
         self.hover_vertex = -1
 
+    def export_options(self) -> dict:
+        return {}  # exports draw a freeform scenario's polygons from the scenario itself
+
     def shapes(self) -> list:
         """The live polygons (what the engine holds, previews included), one per territory."""
         doc = self.model.doc

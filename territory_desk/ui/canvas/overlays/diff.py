@@ -41,6 +41,9 @@ class DiffOverlay:
     def __len__(self) -> int:
         return len(self.units)
 
+    def export_options(self) -> dict:
+        return {}  # the comparison's own picture; a map export shows the plan
+
     def _ensure_paths(self) -> bool:
         level = self.canvas.drawn_level
         if level is None:

@@ -136,6 +136,9 @@ class HeatmapOverlay:
         self._key = None
         self._image: tuple[QImage, QRectF] | None = None
 
+    def export_options(self) -> dict:
+        return {"heatmap": True}
+
     def paint(self, painter: QPainter, view: ViewTransform) -> None:
         if self.layer.count:
             if self._key != view:

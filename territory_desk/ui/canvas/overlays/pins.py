@@ -69,6 +69,9 @@ class PinsOverlay:
         self._project = None
         self._accounts = None
 
+    def export_options(self) -> dict:
+        return {}  # pins and picks are an editing aid, not part of a map picture
+
     @property
     def points(self) -> AccountPoints:
         project = self.canvas.model.doc.project

@@ -177,6 +177,9 @@ class ThematicOverlay:
         self._render_view: ViewTransform | None = None
         self._borders: dict[int, QPainterPath] = {}
 
+    def export_options(self) -> dict:
+        return {"thematic": self.spec} if self.spec is not None else {}
+
     def invalidate(self) -> None:
         """The territories changed: borders and the picture are drawn again on the next paint."""
         self._image, self._key = None, None
