@@ -89,47 +89,15 @@ class ProjectActions:
         path = os.path.abspath(path)
         if not self.maybe_save():
             return False
-        read_only = False
-        if path in _OPEN_IN_THIS_PROCESS and path != (self.model.doc.path if self.model else None):
-            answer = self.ask("Project already open", f"{path} is open in another window.\nOpen it read-only?",
-                               QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                               QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Open:
-                return False
-            read_only = True
-        elif not read_only and sf.lock_owner(path) is not None and not sf.acquire_lock(path):
-            owner = sf.lock_owner(path) or {}
-            answer = self.ask("Project in use",
-                               f"{os.path.basename(path)} is being edited by another territory_desk "
-                               f"(process {owner.get('pid')} on {owner.get('host')}).\nOpen it read-only?",
-                               QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                               QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Open:
-                return False
-            read_only = True
+        read_only = self._read_only_if_in_use(path)
+        if read_only is None:
+            return False
         try:
             doc = run_with_progress(self, f"Opening {os.path.basename(path)}…", lambda: open_document(path))
         except TerritoryDeskError as exc:
             self.show_error(str(exc))
             return False
-        recovered = False
-        if not read_only:
-            data = sf.pending_recovery(path)
-            if data is not None:
-                answer = self.ask("Recover unsaved edits?",
-                                   f"territory_desk was not closed cleanly while editing {os.path.basename(path)}.\n"
-                                   "Restore the edits from the last autosave?",
-                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                   QMessageBox.StandardButton.Yes)
-                if answer == QMessageBox.StandardButton.Yes:
-                    try:
-                        sf.apply_recovery(doc.project, data)
-                        doc.rebuild()
-                        recovered = True
-                    except TerritoryDeskError as exc:
-                        self.show_error(str(exc))
-                else:
-                    sf.discard_recovery(path)
+        recovered = not read_only and self._offer_recovery(doc, path)
         self._release_current()
         if not read_only:
             sf.acquire_lock(path)
@@ -148,6 +116,42 @@ class ProjectActions:
                          f"{os.path.basename(path)} was repaired while it was read (each repair is exact):\n\n"
                          + "\n".join(f"• {r}" for r in repairs)
                          + ("\n\nThe file itself is unchanged until you save." if not read_only else ""))
+        return True
+
+    def _read_only_if_in_use(self, path: str) -> bool | None:
+        """False when the project is free to edit; True when it is open elsewhere (this process or
+        another) and the user chose to open it read-only; None when they cancelled."""
+        B = QMessageBox.StandardButton
+        if path in _OPEN_IN_THIS_PROCESS and path != (self.model.doc.path if self.model else None):
+            question = ("Project already open", f"{path} is open in another window.\nOpen it read-only?")
+        elif sf.lock_owner(path) is not None and not sf.acquire_lock(path):
+            owner = sf.lock_owner(path) or {}
+            question = ("Project in use", f"{os.path.basename(path)} is being edited by another territory_desk "
+                                          f"(process {owner.get('pid')} on {owner.get('host')}).\nOpen it read-only?")
+        else:
+            return False
+        return True if self.ask(*question, B.Open | B.Cancel, B.Cancel) == B.Open else None
+
+    def _offer_recovery(self, doc, path: str) -> bool:
+        """Restore the autosaved edits of a session that did not end cleanly, if the user wants them.
+        True when they were restored."""
+        data = sf.pending_recovery(path)
+        if data is None:
+            return False
+        answer = self.ask("Recover unsaved edits?",
+                          f"territory_desk was not closed cleanly while editing {os.path.basename(path)}.\n"
+                          "Restore the edits from the last autosave?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            sf.discard_recovery(path)
+            return False
+        try:
+            sf.apply_recovery(doc.project, data)
+            doc.rebuild()
+        except TerritoryDeskError as exc:
+            self.show_error(str(exc))
+            return False
         return True
 
     def open_demo(self) -> None:

@@ -216,23 +216,3 @@ class ThematicOverlay:
         painter.drawImage(QPointF(float(sx), float(sy)), self._image)
         canvas.renderer.draw_territory_labels(painter, view)  # names stay readable over the classes
         self.layer.draw_legend(painter, QPointF(10.0, view.height - 10.0))
-
-
-def draw_export_layers(painter: QPainter, spec, view: ViewTransform, level, cache) -> None:
-    """The thematic map and/or the heat map of a MapSpec (``spec.thematic``: a ThematicSpec;
-    ``spec.heatmap``) with their legends, onto an export page's map frame (painter at its top-left)."""
-    from territory_desk.services.kpis import thematic_values
-
-    top = 8.0
-    if spec.thematic is not None:
-        t = spec.thematic
-        values, label, basis = thematic_values(spec.project, t.field, spec.scenario, t.period)
-        layer = ThematicLayer(values, label, t.method, t.k, t.ramp, basis)
-        layer.draw(painter, view, level, territory_border_path(level, cache, spec.scenario.assignment))
-        top = layer.draw_legend(painter, QPointF(8.0, top), anchor="top-left").bottom() + 6.0
-    if spec.heatmap:
-        from territory_desk.ui.canvas.overlays.heatmap import HeatmapLayer
-
-        heat = HeatmapLayer(spec.project)
-        heat.draw(painter, view)
-        heat.draw_legend(painter, QPointF(view.width - 8.0, view.height - 8.0))
