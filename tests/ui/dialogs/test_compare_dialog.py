@@ -118,4 +118,4 @@ def test_comparison_across_layers_says_so(qtbot, window, plans):
 
     window.model.push(AddLayer("Enterprise", "segment = Enterprise", from_scenario="Base"))
     d = window.areas["compare"].open_dialog("Base", "Enterprise plan")
-    assert "A is in 'All accounts' and B in 'Enterprise'" in d.summary.text()
+    assert "A is in the territory layer 'All accounts' and B in 'Enterprise'" in d.summary.text()

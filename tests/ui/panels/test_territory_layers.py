@@ -1,5 +1,6 @@
-"""The Layers dock and account pins as a planner uses them: add a layer with a typed rule, switch
-scenario, pick an account on the map and pin it, unpin, promote; metrics follow and undo restores."""
+"""The Territory layers dock and account pins as a planner uses them: add a territory layer with a typed
+rule, switch scenario, pick an account on the map and pin it, unpin, promote; metrics follow and undo
+restores; the feature says "territory layer" everywhere in the window."""
 from __future__ import annotations
 
 import numpy as np
@@ -232,3 +233,24 @@ def test_pin_from_the_searchable_list_and_unpin(qtbot, window):
     qtbot.mouseClick(lp.pin_list.viewport(), Qt.MouseButton.LeftButton, pos=lp.pin_list.visualItemRect(item).center())
     click_action(qtbot, lp, lp.act_unpin)
     assert p.scenario.pins == {"A013": "T0"}
+
+
+def test_the_window_says_territory_layer(window):
+    """One word per concept: the dock, its View entry, the menus and the panel's actions say "territory
+    layer(s)"; "segment" appears nowhere and a bare "layer" only for map layers and the base layer."""
+    open_grid(window)
+    area = window.areas["territory_layers"]
+    assert area.dock.windowTitle() == "Territory layers"
+    view_texts = [a.text().replace("&", "") for a in window.menus["view"].actions()]
+    assert "Territory layers" in view_texts
+    texts = []
+    for menu in window.menus.values():
+        for a in menu.actions():
+            texts += [a.text().replace("&", ""), a.statusTip(), a.toolTip()]
+    texts += [t for a in area.panel.layer_actions + area.panel.scenario_actions for t in (a.text(), a.toolTip())]
+    assert not [t for t in texts if "segment" in t.lower()]
+    map_layers = {"Accounts", "State outlines", "Unit labels", "Territory labels"}
+    bare = [t for t in texts if "layer" in t.lower() and "territory layer" not in t.lower() and "base layer" not in t]
+    assert not bare, bare
+    assert map_layers <= set(view_texts)
+    assert "Add territory layer…" in [a.text().replace("&", "") for a in window.menus["scenarios"].actions()]
