@@ -6,7 +6,7 @@ preview and the clipboard copy draw on the UI thread over the canvas's geometry 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
 from territory_desk.domain.model.errors import TerritoryDeskError
@@ -36,13 +36,8 @@ class ExportActions(QObject):
         edit_menu.addAction(self.act_copy_map)
         for menu in (file_menu, edit_menu):
             menu.aboutToShow.connect(self.update_enabled)
-        window.installEventFilter(self)  # a new document adds the canvas as a child of the window
+        window.documentChanged.connect(self.update_enabled)
         self.update_enabled()
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.ChildAdded:
-            QTimer.singleShot(0, self.update_enabled)
-        return False
 
     def update_enabled(self) -> None:
         has = self.window.model is not None and self.window.canvas is not None

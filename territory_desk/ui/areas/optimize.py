@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
@@ -65,13 +65,8 @@ class OptimizeActions(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        window.installEventFilter(self)  # a new document adds its canvas as a child of the window
+        window.documentChanged.connect(self.update_enabled)
         self.update_enabled()
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.ChildAdded:
-            QTimer.singleShot(0, self.update_enabled)
-        return False
 
     def shutdown(self) -> None:
         """Stop a running design and wait for its thread (the application is quitting)."""

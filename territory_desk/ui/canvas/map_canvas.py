@@ -180,10 +180,6 @@ class MapCanvas(CanvasNavigation, QWidget):
         self.renderer.set_basemap(geoms, crs, self.model.doc.project.units.work_crs)
         self._invalidate()
 
-    def set_account_size_field(self, name: str | None) -> None:
-        self.renderer.account_size_field = name
-        self._invalidate()
-
     def flush(self) -> None:
         """Finish pending rendering now (tests, benchmarks, before grabbing the widget)."""
         self._settle.stop()

@@ -20,6 +20,7 @@ from territory_desk.io.imports.column_mapping import ColumnMapping, missing_esse
 from territory_desk.io.imports.report import ImportReport
 from territory_desk.io.tables.reader import RawTable, list_sheets
 from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 
 TARGET_LABELS = {
@@ -34,6 +35,9 @@ MAX_COLUMN_PX = 240
 
 class ColumnMappingDialog(QDialog):
     """``mapping()`` gives the chosen ColumnMapping once the dialog was accepted."""
+
+    check_mapping = staticmethod(validate)  # raises on a mapping that cannot be imported
+    missing_in = staticmethod(missing_essentials)  # what a mapping still lacks ("" for nothing)
 
     def __init__(self, raw: RawTable, mapping: ColumnMapping, kind: str = "accounts", sheets: list[str] | None = None,
                  reload: Callable[[str], tuple[RawTable, ColumnMapping]] | None = None,
@@ -74,10 +78,7 @@ class ColumnMappingDialog(QDialog):
         self.problem.setStyleSheet("color: #b00020;")
         self.problem.setWordWrap(True)
         lay.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Import")
         lay.addWidget(self.buttons)
         self.combos: dict[str, QComboBox] = {}
         self._fill(raw, mapping)
@@ -133,8 +134,8 @@ class ColumnMappingDialog(QDialog):
     def _changed(self) -> None:
         mapping = self.mapping()
         try:
-            validate(mapping)
-            problem = missing_essentials(mapping)
+            self.check_mapping(mapping)
+            problem = self.missing_in(mapping)
         except TerritoryDeskError as exc:
             problem = str(exc)
         self.problem.setText(problem[:1].upper() + problem[1:] + ("." if problem else ""))
@@ -207,10 +208,7 @@ class UnitImportDialog(QDialog):
         note = QLabel("The adjacency graph is rebuilt and the accounts are located again; Ctrl+Z undoes the import.")
         note.setWordWrap(True)
         lay.addWidget(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "Import")
         lay.addWidget(buttons)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self._layer_changed()

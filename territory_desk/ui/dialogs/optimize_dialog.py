@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.territories import unique_scenario_name
 from territory_desk.services.optimize import OptimizeOptions
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 COL_METRIC, COL_TOL, COL_WEIGHT = 0, 1, 2
 
@@ -137,10 +138,7 @@ class OptimizeDialog(QDialog):
         return self.error
 
     def _buttons(self) -> QDialogButtonBox:
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Design")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Design")
         return self.buttons
 
     # ---- state -------------------------------------------------------------------------------------

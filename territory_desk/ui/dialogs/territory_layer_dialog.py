@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territory_layers import LAYER_KINDS
 from territory_desk.services.territory_layers import rule_preview
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 RULE_HELP = ("Accounts go to the first territory layer whose rule they match. Examples: <tt>employees &gt;= 1000</tt>, "
              "<tt>industry in (Healthcare, Finance) and state != TX</tt>, <tt>name contains \"corp\"</tt>. "
@@ -65,9 +66,7 @@ class TerritoryLayerDialog(QDialog):
             form.addRow("", self.copy_assignment)
             self.source.currentTextChanged.connect(
                 lambda text: self.copy_assignment.setEnabled(text != NO_SOURCE))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(help_label)
@@ -188,10 +187,7 @@ class PinDialog(QDialog):
         if 0 <= territory < len(scenario.territories):
             self.territory.setCurrentIndex(territory)
         self.count = QLabel(self)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.button(QDialogButtonBox.Ok).setText("Pin")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Pin")
         form = QFormLayout()
         form.addRow("Pin to territory:", self.territory)
         lay = QVBoxLayout(self)

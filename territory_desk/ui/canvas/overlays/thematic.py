@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.services.kpis import METHODS, RAMPS, ThematicSpec, classify
-from territory_desk.ui.canvas.layer_renderer import stroke_thick
+from territory_desk.ui.canvas.labels import draw_legend_box
+from territory_desk.ui.canvas.layer_renderer import fill_sealed, stroke_thick
 from territory_desk.ui.canvas.view_transform import ViewTransform
 
 NO_DATA = QColor(205, 205, 205, 200)
@@ -63,10 +64,6 @@ class ThematicLayer:
     def k(self) -> int:
         return len(self.bins)
 
-    def color_of_unit(self, unit: int) -> QColor:
-        c = int(self.classes[unit])
-        return NO_DATA if c < 0 else self.colors[c]
-
     def class_paths(self, level) -> list[QPainterPath]:
         """One path per class (then one for "no data") at a level of detail, built once per level."""
         paths = self._paths.get(level.level)
@@ -89,12 +86,7 @@ class ThematicLayer:
             color = QColor(NO_DATA if c == self.k else self.colors[c])
             if c < self.k:
                 color.setAlpha(FILL_ALPHA)
-            pen = QPen(color)
-            pen.setCosmetic(True)
-            pen.setWidthF(1.0)
-            painter.setPen(pen)
-            painter.setBrush(color)
-            painter.drawPath(path)
+            fill_sealed(painter, path, color)
         if border_edges is not None:
             painter.setRenderHint(QPainter.Antialiasing, True)
             stroke_thick(painter, border_edges, 1.6, QColor(30, 30, 30, 220))
@@ -128,12 +120,8 @@ class ThematicLayer:
         top = corner.y() - height if anchor == "bottom-left" else corner.y()
         box = QRectF(corner.x(), top, width, height)
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        painter.setPen(QPen(QColor(60, 60, 60, 200), 1.0))
-        painter.setBrush(QColor(255, 255, 255, 230))
-        painter.drawRoundedRect(box, 4.0 * scale, 4.0 * scale)
+        draw_legend_box(painter, box, scale)
         painter.setFont(bold)
-        painter.setPen(QColor("#222222"))
         painter.drawText(QRectF(box.left() + pad, box.top() + pad / 2, width, fmb.height() + pad / 2),
                          Qt.AlignLeft | Qt.AlignVCenter, title)
         painter.setFont(font)
