@@ -13,6 +13,7 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.ui.export.map_export import QtMapRenderer
 from territory_desk.ui.workers import run_with_progress
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 CLIPBOARD_DPI = 144  # a 16:9 slide picture of 1920 x 1080 pixels
 
 

@@ -18,13 +18,12 @@ from territory_desk.domain.editing.data import ReplaceAccounts, ReplaceReps, Rep
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.imports.report import ImportReport
+from territory_desk.io.unit_files import list_unit_fields, list_unit_layers
 from territory_desk.services import imports
-from territory_desk.ui.dialogs.import_dialogs import (
-    ColumnMappingDialog, ImportReportDialog, UnitImportDialog, ask_table_mapping, choose_table,
-)
 from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
 from territory_desk.ui.workers import run_with_progress
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 GIS_FILTER = "GIS files (*.shp *.zip *.geojson *.json *.gpkg *.kml *.kmz);;All files (*)"
 
@@ -83,10 +82,12 @@ class ImportActions(QObject):
         return path
 
     def _ask_mapping(self, path: str, kind: str) -> tuple[ColumnMapping, str | None] | None:
+        from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog, ask_table_mapping
+
         return ask_table_mapping(self.window, path, kind, imports.preview, ColumnMappingDialog)
 
     def _ask_unit_options(self, path: str):
-        from territory_desk.io.unit_files import list_unit_fields, list_unit_layers  # geopandas/pyogrio: on demand
+        from territory_desk.ui.dialogs.import_dialogs import UnitImportDialog
 
         layers = list_unit_layers(path)
         dialog = UnitImportDialog(path, layers, lambda layer: list_unit_fields(path, layer),
@@ -97,6 +98,8 @@ class ImportActions(QObject):
             dialog.deleteLater()
 
     def _show_report(self, report: ImportReport, error: str = "") -> None:
+        from territory_desk.ui.dialogs.import_dialogs import ImportReportDialog
+
         dialog = ImportReportDialog(report, error, self.window)
         dialog.exec()
         dialog.deleteLater()
@@ -118,6 +121,8 @@ class ImportActions(QObject):
     def _import_table(self, kind: str, path: str) -> bool:
         if not self._ready():
             return False
+        from territory_desk.ui.dialogs.import_dialogs import choose_table
+
         chosen = choose_table(path or self._ask_open_path(f"Import {kind}", TABLE_FILTER),
                               lambda p: self._ask_mapping(p, kind), self.window.show_error)
         if chosen is None:

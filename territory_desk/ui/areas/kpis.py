@@ -18,10 +18,10 @@ from territory_desk.domain.kpis.reviews import ReplaceActivity, TakeSnapshot
 from territory_desk.domain.kpis.measures import compute_kpis
 from territory_desk.services import activity_imports
 from territory_desk.services.kpis import KPI_PREFIX, ThematicSpec, available_periods, default_period, thematic_values
-from territory_desk.ui.dialogs.import_dialogs import ask_table_mapping, choose_table
 from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
 from territory_desk.ui.workers import run_with_progress
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 KIND_TEXT = {"opportunities": "&opportunities…", "leads": "&leads…", "quotas": "&quotas…"}
 
@@ -101,6 +101,8 @@ class KpiActions(QObject):
     def _ask_mapping(self, path: str, kind: str):
         from territory_desk.ui.dialogs.activity_import_dialog import ActivityMappingDialog
 
+        from territory_desk.ui.dialogs.import_dialogs import ask_table_mapping
+
         return ask_table_mapping(self.window, path, kind, activity_imports.preview, ActivityMappingDialog)
 
     def _show_report(self, report, error: str = "") -> None:
@@ -140,6 +142,8 @@ class KpiActions(QObject):
         w = self.window
         if self.model is None or w.refuse_read_only():
             return False
+        from territory_desk.ui.dialogs.import_dialogs import choose_table
+
         chosen = choose_table(path or self._ask_open_path(f"Import {kind}"),
                               lambda p: self._ask_mapping(p, kind), w.show_error)
         if chosen is None:

@@ -10,6 +10,8 @@ from PySide6.QtGui import QAction
 
 from territory_desk.domain.leads.rules import SETTINGS_KEY, SetLeadRules
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
+
 
 class LeadActions(QObject):
     def __init__(self, window):

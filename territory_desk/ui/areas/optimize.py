@@ -36,7 +36,7 @@ class _OptimizeWorker(QThread):
             self.progressed.emit(fraction, text)
 
     def run(self) -> None:
-        from territory_desk.services.optimize import run
+        from territory_desk.services.optimize import run  # the optimiser's scipy stack: loaded on first use
 
         try:
             self.done.emit(run(self.project, self.options, self._progress, self.cancel.is_set))
@@ -80,7 +80,7 @@ class OptimizeActions(QObject):
 
     # ---- small steps tests can replace -------------------------------------------------------------
     def make_dialog(self):
-        from territory_desk.ui.dialogs.optimize_dialog import OptimizeDialog
+        from territory_desk.ui.dialogs.optimize_dialog import OptimizeDialog  # imports the optimiser (~0.1 s)
 
         model = self.window.model
         return OptimizeDialog(model.doc, model.selection, self.window)

@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
+
 
 class RepActions(QObject):
     def __init__(self, window):

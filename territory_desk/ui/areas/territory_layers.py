@@ -17,6 +17,8 @@ from territory_desk.domain.stats.membership import counted_accounts
 from territory_desk.domain.editing.territory_layers import PinAccounts, PromoteScenario
 from territory_desk.ui.canvas.overlays.pins import PickAccountsTool, PinsOverlay
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
+
 
 class TerritoryLayerActions(QObject):
     def __init__(self, window):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.io.tables.safe_csv import safe_cell
 from territory_desk.services.exports import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS, map_spec
 from territory_desk.services.map_specs import default_title
 
@@ -260,8 +261,7 @@ class ExportDialog(QDialog):
         self.stack.setCurrentWidget(self.preview)
 
     def _table_preview(self, o: dict) -> None:
-        from territory_desk.io.exporters.tables import build_table
-        from territory_desk.io.tables.safe_csv import safe_cell
+        from territory_desk.io.exporters.tables import build_table  # openpyxl (~0.1 s): on the first table preview
 
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"])
         table = build_table(o["table"], self.project, spec.scenario, spec.stats, spec.territories)

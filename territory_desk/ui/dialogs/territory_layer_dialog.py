@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territory_layers import LAYER_KINDS
+from territory_desk.domain.stats.membership import account_territories, counted_accounts
 from territory_desk.services.territory_layers import rule_preview
 from territory_desk.ui.dialogs.buttons import ok_cancel
 
@@ -155,8 +156,6 @@ class PinDialog(QDialog):
     def __init__(self, project, scenario, territory: int = 0, picked: list[int] | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        from territory_desk.domain.stats.membership import account_territories, counted_accounts
-
         self.setObjectName("pinDialog")
         self.setWindowTitle(f"Pin accounts — {scenario.name}")
         self.resize(620, 520)

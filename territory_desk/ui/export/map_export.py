@@ -21,6 +21,7 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSize, QSizeF
 from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtWidgets import QApplication
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.projection import to_crs, transform_geometries
@@ -49,8 +50,6 @@ def ensure_gui_app() -> QGuiApplication:
     same process (the editor, tests)."""
     app = QGuiApplication.instance()
     if app is None:
-        from PySide6.QtWidgets import QApplication
-
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication(["territory-desk"])
@@ -133,7 +132,7 @@ class QtMapRenderer:
         painter.end()
 
     def _write_svg(self, spec: MapSpec, path: str) -> None:
-        from PySide6.QtSvg import QSvgGenerator
+        from PySide6.QtSvg import QSvgGenerator  # Qt's SVG module: loaded for SVG exports only
 
         w_in, h_in = spec.page_size_in
         w, h = w_in * L.UNIT, h_in * L.UNIT

@@ -19,6 +19,7 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.editing.territory_layers import AddLayer, DeleteLayer, EditLayer, MoveLayer, PromoteScenario, UnpinAccounts
 from territory_desk.domain.model.territory_layers import find_layer
 from territory_desk.services.territory_layers import layer_summaries, pin_rows
+from territory_desk.ui.dialogs.territory_layer_dialog import TerritoryLayerDialog
 from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.panels.common import compact_toolbar
 
@@ -260,15 +261,11 @@ class TerritoryLayerPanel(QWidget):
         dialog.open()
 
     def add_layer(self) -> None:
-        from territory_desk.ui.dialogs.territory_layer_dialog import TerritoryLayerDialog
-
         self._open(TerritoryLayerDialog(self.model.doc.project, None, self, self.current_scenario()),
                    lambda v: self.model.push(AddLayer(v["name"], v["rule"], v["kind"], v["description"],
                                                       v["from_scenario"], v["copy_assignment"])))
 
     def edit_layer(self) -> None:
-        from territory_desk.ui.dialogs.territory_layer_dialog import TerritoryLayerDialog
-
         name = self.current_layer()
         if not name:
             return

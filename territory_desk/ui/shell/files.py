@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.services import session_files as sf
-from territory_desk.services.project_files import open_document, save_document
+from territory_desk.services.project_files import create_demo, new_project_from_units, open_document, save_document
 from territory_desk.ui.workers import run_in_background, run_with_progress
 
 UNIT_FILE_SUFFIXES = (".shp", ".geojson", ".json", ".kml", ".kmz", ".zip", ".gml", ".fgb")
@@ -160,8 +160,6 @@ class ProjectActions:
             base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
             path = os.path.join(base or os.getcwd(), "demo.gpkg")
             if not os.path.exists(path):
-                from territory_desk.services.project_files import create_demo
-
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 run_with_progress(self, "Building the US demo project…", lambda: create_demo(path))
         self.open_path(path)
@@ -169,8 +167,6 @@ class ProjectActions:
     def new_demo_dialog(self) -> None:
         path = self._ask_save_path("Save the demo project as", "demo.gpkg")
         if path:
-            from territory_desk.services.project_files import create_demo
-
             try:
                 run_with_progress(self, "Building the US demo project…", lambda: create_demo(path))
             except TerritoryDeskError as exc:
@@ -186,8 +182,6 @@ class ProjectActions:
         path = self._ask_save_path("Save the new project as", os.path.splitext(units_path)[0] + "-project.gpkg")
         if not path:
             return
-        from territory_desk.services.project_files import new_project_from_units
-
         try:
             _, report = run_with_progress(self, "Reading the base layer and building adjacency…",
                                           lambda: new_project_from_units(path, units_path))

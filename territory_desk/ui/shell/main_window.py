@@ -14,10 +14,7 @@ from territory_desk.domain.model.territories import UNASSIGNED
 from territory_desk.io.tables.limits import DEFAULT_LIMITS, ReadLimits
 from territory_desk.services.map_specs import basemap_for
 from territory_desk.ui.areas import compare, export, freeform, imports, kpis, leads, optimize, reps, territory_layers
-from territory_desk.ui.canvas.map_canvas import MapCanvas
 from territory_desk.ui.doc_model import DocModel
-from territory_desk.ui.panels.metrics.panel import MetricsPanel
-from territory_desk.ui.panels.territories.panel import TerritoryPanel
 from territory_desk.ui.shell.files import ProjectActions
 from territory_desk.ui.shell.start_page import start_page_for
 from territory_desk.ui.shell.undo_view import undo_history_view
@@ -177,6 +174,11 @@ class MainWindow(ProjectActions, QMainWindow):
 
     # ---- the open document ----------------------------------------------------------------------
     def set_document(self, doc: Document, read_only: bool = False) -> None:
+        # the editor's canvas and panels load with the first project (~0.15 s): the start page needs none
+        from territory_desk.ui.canvas.map_canvas import MapCanvas
+        from territory_desk.ui.panels.metrics.panel import MetricsPanel
+        from territory_desk.ui.panels.territories.panel import TerritoryPanel
+
         self.read_only = read_only
         self.model = model = DocModel(doc, self)
         model.read_only = read_only
