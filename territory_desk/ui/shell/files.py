@@ -24,6 +24,7 @@ class ProjectActions:
     def init_project_actions(self) -> None:
         self._autosave_worker = None
         self._lock_held: str | None = None
+        self._recovered_dirty = False  # restored or repaired on open: unsaved although the stack is clean
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         seconds = int(QSettings().value("autosave/seconds", 60))
@@ -70,9 +71,7 @@ class ProjectActions:
         self._refresh_recent_menu()
 
     def _refresh_recent_menu(self) -> None:
-        menu = getattr(self, "recent_menu", None)
-        if menu is None:
-            return
+        menu = self.recent_menu
         menu.clear()
         for p in self.recent_files():
             menu.addAction(p, lambda p=p: self.open_path(p))
@@ -239,7 +238,7 @@ class ProjectActions:
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes. False when the user cancelled."""
-        if self.model is None or not (self.model.dirty or getattr(self, "_recovered_dirty", False)):
+        if self.model is None or not (self.model.dirty or self._recovered_dirty):
             return True
         B = QMessageBox.StandardButton
         answer = self.ask("Unsaved changes", "Save the changes to the project before closing it?",
