@@ -37,7 +37,8 @@ class MainWindow(ProjectActions, QMainWindow):
         self.resize(1400, 900)
         self.setAcceptDrops(True)
         self.model: DocModel | None = None
-        self.canvas = None
+        self.canvas = None  # the open project's MapCanvas, its TerritoryPanel and MetricsPanel
+        self.territory_panel = self.metrics_panel = None
         self.read_only = False
         self.area_menu_actions: dict[str, list[QAction]] = {}
         self.areas: dict[str, QObject] = {}  # each area's controller by name (see AREAS)
