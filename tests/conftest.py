@@ -112,17 +112,15 @@ def window(qtbot, tmp_path):
     QSettings().clear()
     w = MainWindow()
     w.answers, w.default_answer, w.errors = [], None, []
-    w._ask = lambda title, text, buttons, default: (
+    w.ask = lambda title, text, buttons, default: (
         w.answers.pop(0) if w.answers else (w.default_answer if w.default_answer is not None else default))
-    w._error = lambda text: w.errors.append(text)
+    w.show_error = lambda text: w.errors.append(text)
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)
     yield w
-    for helper in ("optimize_actions",):
-        if hasattr(getattr(w, helper, None), "shutdown"):
-            getattr(w, helper).shutdown()
+    w.areas["optimize"].shutdown()  # a design still running
     if w.model is not None:
         w.model.undo_stack.setClean()
     w.close()

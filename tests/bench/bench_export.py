@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from territory_desk.services.exports import export  # noqa: E402
 from territory_desk.services.zip_grid import build_zip_project  # noqa: E402
-from territory_desk.ui.export import QtMapRenderer, ensure_gui_app  # noqa: E402
+from territory_desk.ui.export.map_export import QtMapRenderer, ensure_gui_app  # noqa: E402
 
 
 def report(name: str, value: float, unit: str) -> None:

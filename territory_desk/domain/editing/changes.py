@@ -1,6 +1,6 @@
 """What an edit changed: the notices the Document sends its listeners after every change.
 
-Every kind is listed here, and the Qt adapter (ui/shell/doc_model.py) maps each one to a signal; a
+Every kind is listed here, and the Qt adapter (ui/doc_model.py) maps each one to a signal; a
 test fails when a kind is added here and not handled there.
 """
 from __future__ import annotations

@@ -10,7 +10,7 @@ What a command did is read from its public attributes after it ran (``MoveUnits.
 could be redone is dropped), ``undo``/``redo`` walk the history, ``macro`` groups the pushes of a
 block into one step, ``mark_saved``/``is_clean`` tell whether the document differs from its file.
 The CLI runs its commands through it (``Document.execute``); the editor's QUndoStack wraps it, one
-QUndoCommand per step delegating to this history (ui/shell/doc_model.py).
+QUndoCommand per step delegating to this history (ui/doc_model.py).
 """
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
+
 
 class CompareActions(QObject):
     def __init__(self, window):
@@ -43,6 +45,6 @@ class CompareActions(QObject):
         return self.dialog
 
 
-def install(window) -> None:
+def install(window) -> CompareActions:
     """Called by MainWindow once its menus exist."""
-    window.compare_actions = CompareActions(window)
+    return CompareActions(window)

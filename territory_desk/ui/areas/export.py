@@ -6,13 +6,14 @@ preview and the clipboard copy draw on the UI thread over the canvas's geometry 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.ui.export.map_export import QtMapRenderer
-from territory_desk.ui.shell.workers import run_with_progress
+from territory_desk.ui.workers import run_with_progress
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 CLIPBOARD_DPI = 144  # a 16:9 slide picture of 1920 x 1080 pixels
 
 
@@ -30,26 +31,17 @@ class ExportActions(QObject):
         self.act_copy_map.setObjectName("actionCopyMap")
         self.act_copy_map.triggered.connect(self.copy_map)
         file_menu, edit_menu = window.menus["file"], window.menus["edit"]
-        quit_action = getattr(window, "act_quit", None)
-        if quit_action is not None and quit_action in file_menu.actions():
-            file_menu.insertAction(quit_action, self.act_export)
-            file_menu.insertSeparator(quit_action)
-        else:
-            file_menu.addAction(self.act_export)
+        file_menu.insertAction(window.act_quit, self.act_export)
+        file_menu.insertSeparator(window.act_quit)
         edit_menu.addSeparator()
         edit_menu.addAction(self.act_copy_map)
         for menu in (file_menu, edit_menu):
             menu.aboutToShow.connect(self.update_enabled)
-        window.installEventFilter(self)  # a new document adds the canvas as a child of the window
+        window.documentChanged.connect(self.update_enabled)
         self.update_enabled()
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.ChildAdded:
-            QTimer.singleShot(0, self.update_enabled)
-        return False
-
     def update_enabled(self) -> None:
-        has = getattr(self.window, "model", None) is not None and getattr(self.window, "canvas", None) is not None
+        has = self.window.model is not None and self.window.canvas is not None
         self.act_export.setEnabled(has)
         self.act_copy_map.setEnabled(has)
 
@@ -57,25 +49,11 @@ class ExportActions(QObject):
     def _run_dialog(self, dialog) -> bool:
         return bool(dialog.exec())
 
-    def _error(self, text: str) -> None:
-        self.window._error(text)  # MainWindow's message box (tests replace it)
-
-    def _message(self, text: str) -> None:
-        if hasattr(self.window, "show_message"):
-            self.window.show_message(text)
-
     # ---- actions -----------------------------------------------------------------------------------
     def make_dialog(self):
         from territory_desk.ui.dialogs.export_dialog import ExportDialog
 
-        dialog = ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
-        dialog.map_extras = self.map_extras()
-        return dialog
-
-    def map_extras(self) -> dict:
-        """The thematic map and heat map shown on the canvas, so exports show the map as it is."""
-        kpi = getattr(self.window, "kpi_actions", None)
-        return kpi.export_options() if kpi is not None else {}
+        return ExportDialog(self.window, QtMapRenderer(self.window.canvas.cache))
 
     def export_dialog(self) -> None:
         if self.window.model is None or self.window.canvas is None:
@@ -93,7 +71,7 @@ class ExportActions(QObject):
         from territory_desk.services.exports import export
 
         doc = self.window.model.doc
-        opts = {**self.map_extras(), **options}
+        opts = {**self.window.canvas.export_options(), **options}  # the map as it is on the canvas
         fmt, out = opts.pop("fmt"), opts.pop("out")
         renderer = self._worker_renderer
         box: dict = {}  # filled on the worker thread before it ends (not through queued signals)
@@ -111,12 +89,12 @@ class ExportActions(QObject):
             pass  # reported below from the box
         error = box.get("error")
         if isinstance(error, (TerritoryDeskError, OSError)):
-            self._error(f"Export failed: {error}")
+            self.window.show_error(f"Export failed: {error}")
             return None
         if error is not None:
             raise error
         result = box["result"]
-        self._message(result.message[0].upper() + result.message[1:])
+        self.window.show_message(result.message[0].upper() + result.message[1:])
         return result.path
 
     def copy_map(self) -> None:
@@ -130,15 +108,15 @@ class ExportActions(QObject):
         layers = {k: canvas.layer_visible(k) for k in ("accounts", "basemap", "unit_labels", "territory_labels")}
         try:
             spec = map_spec(window.model.doc.project, page="slide", dpi=CLIPBOARD_DPI, bounds=canvas.view.world_bounds(),
-                            layers=layers, project_path=window.model.doc.path, **self.map_extras())
+                            layers=layers, project_path=window.model.doc.path, **canvas.export_options())
             image = QtMapRenderer(canvas.cache).image(spec)
         except TerritoryDeskError as exc:
-            self._error(f"Could not copy the map: {exc}")
+            self.window.show_error(f"Could not copy the map: {exc}")
             return
         QGuiApplication.clipboard().setImage(image)
-        self._message(f"Map copied to the clipboard ({image.width()} x {image.height()} pixels)")
+        self.window.show_message(f"Map copied to the clipboard ({image.width()} x {image.height()} pixels)")
 
 
-def install(window) -> None:
+def install(window) -> ExportActions:
     """Add this area's actions to the window's menus (window.menus[name] is a QMenu)."""
-    window.export_actions = ExportActions(window)
+    return ExportActions(window)

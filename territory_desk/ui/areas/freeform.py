@@ -3,28 +3,28 @@ scenarios), Scenarios → New freeform scenario…, Territories → Freeform ter
 the map overlay, and the "Overlaps and gaps" dock."""
 from __future__ import annotations
 
-import shapely
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog
 
+from territory_desk.domain.editing.freeform import AddFreeformScenario, from_units
 from territory_desk.domain.editing.scenarios import unique_scenario_name
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.editing.freeform import AddFreeformScenario, from_units
-from territory_desk.ui.canvas import tools as canvas_tools
-from territory_desk.ui.canvas.freeform.overlay import FreeformOverlay
 from territory_desk.ui.canvas.freeform.edit import EditTool
-from territory_desk.ui.canvas.freeform.tools import FreeformTool, freeform_tools
+from territory_desk.ui.canvas.freeform.overlay import FreeformOverlay
+from territory_desk.ui.canvas.freeform.tools import (
+    DrawCircleTool, DrawPolygonTool, DrawRectangleTool, Snapper, SplitTool,
+)
 from territory_desk.ui.canvas.layer_renderer import LayerStyle
-from territory_desk.ui.canvas.view_transform import ViewTransform
 from territory_desk.ui.panels.freeform_issues import FreeformIssuesPanel
 
-TOOL_ACTIONS = [("freeform_polygon", "Draw polygon", "D", "Draw a territory: click the corners, double-click to close"),
-                ("freeform_rectangle", "Draw rectangle", "R", "Draw a rectangular territory: press and drag"),
-                ("freeform_circle", "Draw circle", "C", "Draw a circular territory: press at the centre and drag"),
-                ("freeform_edit", "Edit shapes", "E", "Drag vertices, click an edge to add one, Delete or "
-                                                      "right-click removes one, drag inside to move"),
-                ("freeform_split", "Split with a line", "K", "Click a line across a territory; double-click splits")]
+# the freeform tools (registered on every canvas) and their actions: text, shortcut, status tip
+TOOL_ACTIONS = [(DrawPolygonTool, "Draw polygon", "D", "Draw a territory: click the corners, double-click to close"),
+                (DrawRectangleTool, "Draw rectangle", "R", "Draw a rectangular territory: press and drag"),
+                (DrawCircleTool, "Draw circle", "C", "Draw a circular territory: press at the centre and drag"),
+                (EditTool, "Edit shapes", "E", "Drag vertices, click an edge to add one, Delete or "
+                                               "right-click removes one, drag inside to move"),
+                (SplitTool, "Split with a line", "K", "Click a line across a territory; double-click splits")]
 KEYS_FOR_TOOLS = {Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter}
 
 
@@ -34,10 +34,10 @@ class FreeformController(QObject):
         self.window = window
         self.overlay: FreeformOverlay | None = None
         self.panel: FreeformIssuesPanel | None = None
-        # the tools exist on every canvas (a canvas picks its tools from this registry when built)
-        canvas_tools.TOOLS.update({cls.name: cls for cls in freeform_tools()})
+        self.snapper: Snapper | None = None  # the current canvas's (this window's switch)
         self.tool_actions: dict[str, QAction] = {}
-        for key, text, shortcut, tip in TOOL_ACTIONS:
+        for cls, text, shortcut, tip in TOOL_ACTIONS:
+            key = cls.name
             a = QAction(text, window)
             a.setShortcut(QKeySequence(shortcut))
             a.setCheckable(True)
@@ -67,23 +67,24 @@ class FreeformController(QObject):
         self.dock.visibilityChanged.connect(self.act_issues.setChecked)
         window.add_menu_action("territories", self.act_issues)
         window.documentChanged.connect(self._attach)
-        window.act_zoom_terr.triggered.connect(lambda: self.window.model and self.zoom_to(self.window.model.active_territory))
         self.update_enabled()
 
     # ---- the open document ----------------------------------------------------------------------
     def _attach(self) -> None:
         w = self.window
         model, canvas = w.model, w.canvas
+        self.snapper = Snapper(canvas, self.act_snap.isChecked())
+        for cls, *_ in TOOL_ACTIONS:
+            canvas.register_tool(cls(canvas, self.snapper))
         self.overlay = FreeformOverlay(model, canvas)
         canvas.add_overlay(self.overlay)
         canvas.installEventFilter(self)
         self.panel = FreeformIssuesPanel(model, self.dock)
-        self.panel.zoomRequested.connect(self.zoom_to)
+        self.panel.zoomRequested.connect(canvas.zoom_to_territory)
         self.dock.setWidget(self.panel)
         model.scenarioChanged.connect(self._on_scenario)
         model.changed.connect(lambda _c: canvas.update())
         model.activeTerritoryChanged.connect(lambda _t: canvas.update())
-        w.territory_panel.zoomToTerritoryRequested.connect(self.zoom_to)
         self._on_scenario()
 
     def is_freeform(self) -> bool:
@@ -120,7 +121,8 @@ class FreeformController(QObject):
             self.window.canvas.set_tool(name)
 
     def _set_snapping(self, on: bool) -> None:
-        FreeformTool.snapping = bool(on)
+        if self.snapper is not None:
+            self.snapper.enabled = bool(on)
 
     def _ask_name(self, default: str) -> str | None:
         text, ok = QInputDialog.getText(self.window, "New freeform scenario",
@@ -158,33 +160,24 @@ class FreeformController(QObject):
             m.set_selection([])
         return ok
 
-    def zoom_to(self, t: int) -> None:
-        w = self.window
-        if not self.is_freeform() or w.canvas is None:
-            return
-        shapes = self.overlay.shapes() if self.overlay else []
-        if 0 <= t < len(shapes) and shapes[t] is not None:
-            box = tuple(float(v) for v in shapely.bounds(shapes[t]))
-            w.canvas._set_view(ViewTransform.fitted(box, w.canvas.width(), w.canvas.height(), margin=0.12))
-
     # ---- keys and right-clicks the tools need ------------------------------------------------------
     def eventFilter(self, obj, ev) -> bool:
         canvas = self.window.canvas
         if obj is not canvas or canvas is None or canvas.tool not in self.tool_actions:
             return False
         if ev.type() == QEvent.Type.ShortcutOverride and ev.key() in KEYS_FOR_TOOLS:
-            tool = canvas._tools[canvas.tool]
+            tool = canvas.active_tool
             if tool.busy or (isinstance(tool, EditTool) and tool.hover_vertex >= 0):
                 ev.accept()  # the key goes to the tool, not to a window shortcut (Delete = unassign)
                 return True
         if ev.type() == QEvent.Type.MouseButtonPress and ev.button() == Qt.MouseButton.RightButton:
-            tool = canvas._tools[canvas.tool]
+            tool = canvas.active_tool
             if isinstance(tool, EditTool) and tool.right_click(ev):
                 canvas.update()
                 return True
         return False
 
 
-def install(window) -> None:
+def install(window) -> FreeformController:
     """Add the freeform tools and actions; the overlay and dock attach to each new document."""
-    window.freeform = FreeformController(window)
+    return FreeformController(window)

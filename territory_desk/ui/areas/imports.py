@@ -18,10 +18,12 @@ from territory_desk.domain.editing.data import ReplaceAccounts, ReplaceReps, Rep
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.imports.report import ImportReport
+from territory_desk.io.unit_files import list_unit_fields, list_unit_layers
 from territory_desk.services import imports
-from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
-from territory_desk.ui.shell.workers import run_with_progress
+from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
+from territory_desk.ui.workers import run_with_progress
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 GIS_FILTER = "GIS files (*.shp *.zip *.geojson *.json *.gpkg *.kml *.kmz);;All files (*)"
 
@@ -80,12 +82,11 @@ class ImportActions(QObject):
         return path
 
     def _ask_mapping(self, path: str, kind: str) -> tuple[ColumnMapping, str | None] | None:
-        from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog
+        from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog, ask_table_mapping
 
         return ask_table_mapping(self.window, path, kind, imports.preview, ColumnMappingDialog)
 
     def _ask_unit_options(self, path: str):
-        from territory_desk.io.unit_files import list_unit_fields, list_unit_layers
         from territory_desk.ui.dialogs.import_dialogs import UnitImportDialog
 
         layers = list_unit_layers(path)
@@ -102,9 +103,6 @@ class ImportActions(QObject):
         dialog = ImportReportDialog(report, error, self.window)
         dialog.exec()
         dialog.deleteLater()
-
-    def _error(self, text: str) -> None:
-        self.window._error(text)  # the window's warning box (ProjectActions._error)
 
     # ---- workflows ------------------------------------------------------------------------------
     def _ready(self) -> bool:
@@ -123,8 +121,10 @@ class ImportActions(QObject):
     def _import_table(self, kind: str, path: str) -> bool:
         if not self._ready():
             return False
+        from territory_desk.ui.dialogs.import_dialogs import choose_table
+
         chosen = choose_table(path or self._ask_open_path(f"Import {kind}", TABLE_FILTER),
-                              lambda p: self._ask_mapping(p, kind), self._error)
+                              lambda p: self._ask_mapping(p, kind), self.window.show_error)
         if chosen is None:
             return False
         path, mapping, sheet = chosen
@@ -152,7 +152,7 @@ class ImportActions(QObject):
         try:
             options = self._ask_unit_options(path)
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.window.show_error(str(exc))
             return False
         if options is None:
             return False
@@ -180,53 +180,19 @@ class ImportActions(QObject):
         except imports.ImportFailed as exc:
             self._show_report(exc.report, str(exc))
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.window.show_error(str(exc))
         except (OSError, MemoryError) as exc:
-            self._error(f"Import failed: {exc}")
+            self.window.show_error(f"Import failed: {exc}")
         return None
 
 
-def ask_table_mapping(window, path: str, kind: str, preview, dialog_class) -> tuple | None:
-    """(mapping, sheet) from the mapping dialog of a table import, or None when the user gave up.
-    ``preview(path, kind, sheet, limits=...)`` reads the first rows within the session's reading limits."""
-    from territory_desk.io.tables.reader import list_sheets
-
-    try:
-        raw, mapping = with_raised_limits(window, lambda limits: preview(path, kind, limits=limits))
-    except Declined:
-        return None
-    dialog = dialog_class(raw, mapping, kind, list_sheets(path, session_limits(window)),
-                          reload=lambda sheet: preview(path, kind, sheet, limits=session_limits(window)), parent=window)
-    try:
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.mapping(), dialog.sheet()
-    finally:
-        dialog.deleteLater()
-
-
-def choose_table(path: str, ask_mapping, error) -> tuple | None:
-    """The file, column mapping and sheet of a table import, or None when the user gave up or the
-    file could not be previewed (``error`` is told why). ``ask_mapping(path)`` shows the mapping dialog."""
-    if not path:
-        return None
-    try:
-        chosen = ask_mapping(path)
-    except TerritoryDeskError as exc:
-        error(str(exc))
-        return None
-    return None if chosen is None else (path, *chosen)
-
-
-def install(window) -> None:
+def install(window) -> ImportActions:
     """Add File → Import accounts…/reps…/units… (before Save) to the main window."""
     helper = ImportActions(window)
-    window.import_actions = helper
     menu = window.menus["file"]
-    before = getattr(window, "act_save", None)
     for a in helper.actions:
-        menu.insertAction(before, a) if before is not None else menu.addAction(a)
-    if before is not None:
-        menu.insertSeparator(before)
+        menu.insertAction(window.act_save, a)
+    menu.insertSeparator(window.act_save)
     menu.aboutToShow.connect(helper.update_enabled)
     helper.update_enabled()
+    return helper

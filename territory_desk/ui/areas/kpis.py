@@ -19,10 +19,10 @@ from territory_desk.domain.kpis.reviews import ReplaceActivity, TakeSnapshot
 from territory_desk.domain.kpis.measures import compute_kpis
 from territory_desk.services import activity_imports
 from territory_desk.services.kpis import KPI_PREFIX, ThematicSpec, available_periods, default_period, thematic_values
-from territory_desk.ui.areas.imports import ask_table_mapping, choose_table
 from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
-from territory_desk.ui.shell.workers import run_with_progress
+from territory_desk.ui.workers import run_with_progress
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 KIND_TEXT = {"opportunities": "&opportunities…", "leads": "&leads…", "quotas": "&quotas…"}
 
@@ -38,8 +38,7 @@ class KpiActions(QObject):
         self.dock = QDockWidget("KPI dashboard", window)
         self.dock.setObjectName("kpiDashboardDock")
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        if getattr(window, "metrics_dock", None) is not None:
-            window.tabifyDockWidget(window.metrics_dock, self.dock)  # a tab beside Metrics: the full height
+        window.tabifyDockWidget(window.metrics_dock, self.dock)  # a tab beside Metrics: the full height
         self.dock.hide()
         self.act_dashboard = self.dock.toggleViewAction()
         self.act_dashboard.setText("&KPI dashboard")
@@ -103,6 +102,8 @@ class KpiActions(QObject):
     def _ask_mapping(self, path: str, kind: str):
         from territory_desk.ui.dialogs.activity_import_dialog import ActivityMappingDialog
 
+        from territory_desk.ui.dialogs.import_dialogs import ask_table_mapping
+
         return ask_table_mapping(self.window, path, kind, activity_imports.preview, ActivityMappingDialog)
 
     def _show_report(self, report, error: str = "") -> None:
@@ -142,8 +143,10 @@ class KpiActions(QObject):
         w = self.window
         if self.model is None or w.refuse_read_only():
             return False
+        from territory_desk.ui.dialogs.import_dialogs import choose_table
+
         chosen = choose_table(path or self._ask_open_path(f"Import {kind}"),
-                              lambda p: self._ask_mapping(p, kind), w._error)
+                              lambda p: self._ask_mapping(p, kind), w.show_error)
         if chosen is None:
             return False
         path, mapping, sheet = chosen
@@ -158,7 +161,7 @@ class KpiActions(QObject):
             self._show_report(exc.report, str(exc))
             return False
         except (TerritoryDeskError, OSError, MemoryError) as exc:
-            w._error(f"Import failed: {exc}")
+            w.show_error(f"Import failed: {exc}")
             return False
         if not self.model.push(ReplaceActivity(plan.activity, f"Import {kind} from {os.path.basename(path)}")):
             return False
@@ -176,7 +179,7 @@ class KpiActions(QObject):
         try:
             table = compute_kpis(self.model.doc.project, period, max(level, 0))
         except TerritoryDeskError as exc:
-            self.window._error(str(exc))
+            self.window.show_error(str(exc))
             return False
         ok = self.model.push(TakeSnapshot(table))
         if ok:
@@ -215,7 +218,7 @@ class KpiActions(QObject):
             values, label, basis = thematic_values(self.model.doc.project, spec.field, None, spec.period)
             layer = ThematicLayer(values, label, spec.method, spec.k, spec.ramp, basis)
         except TerritoryDeskError as exc:
-            self.window._error(str(exc))
+            self.window.show_error(str(exc))
             self.act_thematic.setChecked(False)
             return False
         self.thematic_spec = spec
@@ -245,26 +248,19 @@ class KpiActions(QObject):
             canvas.add_overlay(self.heatmap_overlay)
         self.act_heatmap.setChecked(self.heatmap_overlay is not None)
 
-    def export_options(self) -> dict:
-        """What a map export should add to show the map as it is: {"thematic": spec, "heatmap": bool}."""
-        return {"thematic": self.thematic_spec if self.thematic_overlay is not None else None,
-                "heatmap": self.heatmap_overlay is not None}
 
-
-def install(window) -> None:
+def install(window) -> KpiActions:
     """File → Import opportunities/leads/quotas (after the other imports), View → KPI dashboard,
     Thematic map…, Account heat map, Tools → Snapshot KPIs…, Review periods…; the dashboard dock
     attaches to each opened project."""
     helper = KpiActions(window)
-    window.kpi_actions = helper
     menu = window.menus["file"]
-    before = getattr(window, "act_save", None)
-    if before is not None:  # after the other imports, before their separator
-        acts = menu.actions()
-        k = acts.index(before) if before in acts else -1
-        before = acts[k - 1] if k > 0 and acts[k - 1].isSeparator() else before
+    before = window.act_save
+    acts = menu.actions()  # after the other imports, before their separator
+    k = acts.index(before) if before in acts else -1
+    before = acts[k - 1] if k > 0 and acts[k - 1].isSeparator() else before
     for a in helper.act_import.values():
-        menu.insertAction(before, a) if before is not None else menu.addAction(a)
+        menu.insertAction(before, a)
     menu.aboutToShow.connect(helper.update_enabled)
     for a in (helper.act_dashboard, helper.act_thematic, helper.act_heatmap):
         window.add_menu_action("view", a)
@@ -274,3 +270,4 @@ def install(window) -> None:
     window.menus["tools"].aboutToShow.connect(helper.update_enabled)
     window.documentChanged.connect(helper.attach)
     helper.update_enabled()
+    return helper

@@ -10,6 +10,8 @@ from PySide6.QtGui import QAction
 
 from territory_desk.domain.leads.rules import SETTINGS_KEY, SetLeadRules
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
+
 
 class LeadActions(QObject):
     def __init__(self, window):
@@ -25,7 +27,7 @@ class LeadActions(QObject):
         self.update_enabled()
 
     def update_enabled(self) -> None:
-        self.act_rules.setEnabled(getattr(self.window, "model", None) is not None)
+        self.act_rules.setEnabled(self.window.model is not None)
 
     # ---- small steps tests can replace -------------------------------------------------------------
     def make_dialog(self):
@@ -40,7 +42,7 @@ class LeadActions(QObject):
     # ---- the action --------------------------------------------------------------------------------
     def edit_rules(self) -> bool:
         """Show the dialog; store the rules when they changed. True when a change was stored."""
-        model = getattr(self.window, "model", None)
+        model = self.window.model
         if model is None:
             return False
         dialog = self.make_dialog()
@@ -55,6 +57,6 @@ class LeadActions(QObject):
         return model.push(SetLeadRules(rules))
 
 
-def install(window) -> None:
+def install(window) -> LeadActions:
     """Add this area's actions to the window's menus (window.add_menu_action(menu, action))."""
-    window.lead_actions = LeadActions(window)
+    return LeadActions(window)

@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
@@ -36,7 +36,7 @@ class _OptimizeWorker(QThread):
             self.progressed.emit(fraction, text)
 
     def run(self) -> None:
-        from territory_desk.services.optimize import run
+        from territory_desk.services.optimize import run  # the optimiser's scipy stack: loaded on first use
 
         try:
             self.done.emit(run(self.project, self.options, self._progress, self.cancel.is_set))
@@ -65,13 +65,8 @@ class OptimizeActions(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        window.installEventFilter(self)  # a new document adds its canvas as a child of the window
+        window.documentChanged.connect(self.update_enabled)
         self.update_enabled()
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.ChildAdded:
-            QTimer.singleShot(0, self.update_enabled)
-        return False
 
     def shutdown(self) -> None:
         """Stop a running design and wait for its thread (the application is quitting)."""
@@ -80,24 +75,18 @@ class OptimizeActions(QObject):
             self.worker.wait()
 
     def update_enabled(self) -> None:
-        model = getattr(self.window, "model", None)
+        model = self.window.model
         self.act_design.setEnabled(model is not None and not model.read_only and self.worker is None)
 
     # ---- small steps tests can replace -------------------------------------------------------------
     def make_dialog(self):
-        from territory_desk.ui.dialogs.optimize_dialog import OptimizeDialog
+        from territory_desk.ui.dialogs.optimize_dialog import OptimizeDialog  # imports the optimiser (~0.1 s)
 
         model = self.window.model
         return OptimizeDialog(model.doc, model.selection, self.window)
 
     def _run_dialog(self, dialog) -> bool:
         return bool(dialog.exec())
-
-    def _error(self, text: str) -> None:
-        if hasattr(self.window, "_error"):
-            self.window._error(text)
-        else:
-            QMessageBox.warning(self.window, "Design territories", text)
 
     def _show_result(self, title: str, text: str, details: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.window)
@@ -110,11 +99,8 @@ class OptimizeActions(QObject):
 
     # ---- actions -----------------------------------------------------------------------------------
     def design_dialog(self) -> None:
-        model = getattr(self.window, "model", None)
-        if model is None or self.worker is not None:
-            return
-        if model.read_only:
-            model.messageRequested.emit("This project is open read-only (it is being edited elsewhere).")
+        model = self.window.model
+        if model is None or self.worker is not None or model.refuse_read_only():
             return
         dialog = self.make_dialog()
         try:
@@ -175,12 +161,10 @@ class OptimizeActions(QObject):
         # show the metric that was balanced in the Metrics panel
         opts = self.worker.options if self.worker is not None else None
         balanced = ([m for m, _ in opts.balance] or list(opts.weights)) if opts is not None else []
-        panel = getattr(self.window, "metrics_panel", None)
-        if panel is not None and balanced and balanced[0] in model.doc.fields:
-            panel.set_field(balanced[0])
+        if balanced and balanced[0] in model.doc.fields:
+            self.window.metrics_panel.set_field(balanced[0])
         lines = result.summary_lines()
-        if hasattr(self.window, "show_message"):
-            self.window.show_message(f"New scenario {result.scenario.name!r}: " + "; ".join(lines[1:3]))
+        self.window.show_message(f"New scenario {result.scenario.name!r}: " + "; ".join(lines[1:3]))
         details = "\n".join(moves_lines(result.moves, ids_shown=10_000)) if result.moves else ""
         self._show_result("Design territories", "\n".join(lines), details)
         self.finished.emit(result)
@@ -188,9 +172,9 @@ class OptimizeActions(QObject):
     def _on_failed(self, exc: BaseException) -> None:
         self._close_progress()
         if isinstance(exc, TerritoryDeskError):
-            self._error(str(exc))
+            self.window.show_error(str(exc))
         else:
-            self._error(f"The design failed unexpectedly: {exc}\n\n{getattr(exc, '__traceback_text__', '')}")
+            self.window.show_error(f"The design failed unexpectedly: {exc}\n\n{getattr(exc, '__traceback_text__', '')}")
         self.finished.emit(None)
 
     def _on_thread_end(self) -> None:
@@ -200,6 +184,6 @@ class OptimizeActions(QObject):
         self.update_enabled()
 
 
-def install(window) -> None:
+def install(window) -> OptimizeActions:
     """Add this area's actions to the window's menus (window.menus[name] is a QMenu)."""
-    window.optimize_actions = OptimizeActions(window)
+    return OptimizeActions(window)

@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
+
 
 class RepActions(QObject):
     def __init__(self, window):
@@ -21,9 +23,8 @@ class RepActions(QObject):
         placeholder.setAlignment(Qt.AlignCenter)
         self.dock.setWidget(placeholder)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        if hasattr(window, "metrics_dock"):
-            window.tabifyDockWidget(window.metrics_dock, self.dock)
-            window.metrics_dock.raise_()
+        window.tabifyDockWidget(window.metrics_dock, self.dock)
+        window.metrics_dock.raise_()
         toggle = self.dock.toggleViewAction()
         toggle.setText("&Reps")
         toggle.setObjectName("actionToggleReps")
@@ -53,9 +54,8 @@ class RepActions(QObject):
             old.deleteLater()
 
     def _zoom_to(self, t: int) -> None:
-        canvas = getattr(self.window, "canvas", None)
-        if canvas is not None:
-            canvas.zoom_to_territory(t)
+        if self.window.canvas is not None:
+            self.window.canvas.zoom_to_territory(t)
 
     # ---- small steps tests can replace -------------------------------------------------------------
     def make_dialog(self):
@@ -66,21 +66,14 @@ class RepActions(QObject):
     def _run_dialog(self, dialog) -> bool:
         return bool(dialog.exec())
 
-    def _message(self, text: str) -> None:
-        if hasattr(self.window, "show_message"):
-            self.window.show_message(text)
-
     # ---- actions -----------------------------------------------------------------------------------
     def suggest_dialog(self) -> bool:
         """Open the dialog; on Apply push the plan as one undo step. Returns True when applied."""
-        model = getattr(self.window, "model", None)
-        if model is None:
-            return False
-        if model.read_only:
-            model.messageRequested.emit("This project is open read-only (it is being edited elsewhere).")
+        model = self.window.model
+        if model is None or model.refuse_read_only():
             return False
         if not model.doc.project.reps:
-            self._message("The project has no reps: import them first (File → Import → Reps).")
+            self.window.show_message("The project has no reps: import them first (File → Import → Reps).")
             return False
         dialog = self.make_dialog()
         try:
@@ -91,13 +84,13 @@ class RepActions(QObject):
                 return False
             applied = model.push(command)
             if applied:
-                self._message(f"{command.text}; total match score {dialog.match.total:.2f} "
+                self.window.show_message(f"{command.text}; total match score {dialog.match.total:.2f} "
                               f"(was {dialog.match.current_total:.2f})")
             return applied
         finally:
             dialog.deleteLater()
 
 
-def install(window) -> None:
+def install(window) -> RepActions:
     """The Reps dock (View menu) and Territories → Suggest reps…"""
-    window.rep_actions = RepActions(window)
+    return RepActions(window)

@@ -1,7 +1,7 @@
-"""Main-window actions of hybrid segmentation: the Layers dock, picking and pinning accounts, and
-promoting a scenario to the live plan.
+"""Main-window actions of territory layers (accounts a rule chooses, with their own territories): the
+"Territory layers" dock, picking and pinning accounts, and promoting a scenario to the live plan.
 
-* View → Layers (the dock, tabbed with Territories): layers, their scenarios, pins.
+* View → Territory layers (the dock, tabbed with Territories): territory layers, their scenarios, pins.
 * Scenarios → Add territory layer…, Promote active scenario to live plan.
 * Tools → Pick accounts: click accounts on the map (shift-click for several); the accounts layer is
   switched on. Territories → Pin picked accounts to territory… and Pin accounts from list….
@@ -17,16 +17,18 @@ from territory_desk.domain.stats.membership import counted_accounts
 from territory_desk.domain.editing.territory_layers import PinAccounts, PromoteScenario
 from territory_desk.ui.canvas.overlays.pins import PickAccountsTool, PinsOverlay
 
+# The dialogs and dock panels of this area are imported where first used: start-up does not load them.
 
-class SegmentActions(QObject):
+
+class TerritoryLayerActions(QObject):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
         self.panel = None
         self.overlay: PinsOverlay | None = None
         self.pin_dialog = None
-        self.dock = QDockWidget("Layers", window)
-        self.dock.setObjectName("layersDock")
+        self.dock = QDockWidget("Territory layers", window)
+        self.dock.setObjectName("layersDock")  # the saved window layout knows the dock by this name
         placeholder = QLabel("Open a project to see its territory layers.", self.dock)
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.dock.setWidget(placeholder)
@@ -36,13 +38,13 @@ class SegmentActions(QObject):
             # window is shown leaves a stray tab bar on screen (Qt 6.11)
             QTimer.singleShot(0, self._tabify)
         toggle = self.dock.toggleViewAction()
-        toggle.setText("&Layers (segments)")
+        toggle.setText("Territory &layers")
         window.add_menu_action("view", toggle)
 
         self.act_add_layer = self._action("Add territory &layer…", self.add_layer,
-                                          "A segment with an account rule and its own territories")
+                                          "The accounts a rule chooses, with their own territories and scenarios")
         self.act_promote = self._action("&Promote active scenario to live plan", self.promote_active,
-                                        "The plan in force of its layer (lead routing uses it)")
+                                        "The plan in force of its territory layer (lead routing uses it)")
         self.act_pick = self._action("Pick &accounts", self.pick_tool, "Click accounts on the map to pin them",
                                      checkable=True)
         self.act_pin_picked = self._action("&Pin picked accounts to territory…", self.pin_picked,
@@ -82,17 +84,19 @@ class SegmentActions(QObject):
 
     # ---- a document was opened --------------------------------------------------------------------
     def attach(self) -> None:
-        from territory_desk.ui.panels.territory_layers import LayerPanel
+        from territory_desk.ui.panels.territory_layers import TerritoryLayerPanel
 
         old = self.dock.widget()
-        self.panel = LayerPanel(self.model, self.dock)
+        self.panel = TerritoryLayerPanel(self.model, self.dock)
         self.panel.pinRequested.connect(self.pin_from_list)
         self.dock.setWidget(self.panel)
         if old is not None:
             old.deleteLater()
-        self.overlay = PinsOverlay(self.window.canvas)
+        canvas = self.window.canvas
+        canvas.register_tool(PickAccountsTool(canvas))
+        self.overlay = PinsOverlay(canvas)
         self.overlay.listeners.append(self._on_picked)
-        self.window.canvas.add_overlay(self.overlay)
+        canvas.add_overlay(self.overlay)
         self.update_enabled()
 
     # ---- actions ----------------------------------------------------------------------------------
@@ -158,7 +162,7 @@ class SegmentActions(QObject):
             self.overlay.set_picked([])
             skipped = len(picked) - len(ids)
             self.window.show_message(f"Pinned {len(ids)} account(s) to {sc.territories[t].name}"
-                                     + (f"; {skipped} of another layer left out" if skipped else ""))
+                                     + (f"; {skipped} of another territory layer left out" if skipped else ""))
 
     def pin_from_list(self) -> None:
         from territory_desk.ui.dialogs.territory_layer_dialog import PinDialog
@@ -179,6 +183,6 @@ class SegmentActions(QObject):
         dialog.open()
 
 
-def install(window) -> None:
+def install(window) -> TerritoryLayerActions:
     """Called by MainWindow once its menus exist."""
-    window.segment_actions = SegmentActions(window)
+    return TerritoryLayerActions(window)

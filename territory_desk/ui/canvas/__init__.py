@@ -1,8 +1,4 @@
-"""The territory map canvas: MapCanvas (the widget), LayerRenderer (drawing onto any paint
-device, reused by exports), GeometryCache (simplified geometry and picking), ViewTransform."""
-from territory_desk.ui.canvas.geometry_cache import GeometryCache
-from territory_desk.ui.canvas.layer_renderer import LAYERS, LayerRenderer, LayerStyle
-from territory_desk.ui.canvas.map_canvas import UNITS_MIME, MapCanvas
-from territory_desk.ui.canvas.view_transform import ViewTransform
-
-__all__ = ["GeometryCache", "LAYERS", "LayerRenderer", "LayerStyle", "MapCanvas", "UNITS_MIME", "ViewTransform"]
+"""The territory map canvas: MapCanvas (map_canvas.py, the widget) with its mouse tools (tools.py) and
+navigation, LayerRenderer (drawing onto any paint device, reused by exports), GeometryCache
+(simplified geometry and picking), ViewTransform; overlays/ (thematic map, heat map, pins, scenario
+differences) and freeform/ (drawn territories: overlay, drawing and edit tools)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from territory_desk.ui.canvas.geometry_cache import GeometryCache
 
@@ -86,6 +86,15 @@ class TerritoryLabels:
         d[~np.isfinite(d)] = np.inf
         k = int(np.argmin(d))
         return float(lxy[k, 0]), float(lxy[k, 1]), int(units[k]), len(units)
+
+
+def draw_legend_box(painter: QPainter, box: QRectF, scale: float = 1.0) -> None:
+    """The rounded white box of a map legend (thematic map, heat map); the pen is left ready for its text."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QPen(QColor(60, 60, 60, 200), 1.0))
+    painter.setBrush(QColor(255, 255, 255, 230))
+    painter.drawRoundedRect(box, 4.0 * scale, 4.0 * scale)
+    painter.setPen(QColor("#222222"))
 
 
 def text_rect(metrics: QFontMetricsF, text: str, sx: float, sy: float) -> QRectF:

@@ -32,6 +32,7 @@ CACHED_FRACTION = 0.5  # draw whole cached territory paths when this share of un
 UNIT_BORDER_MIN_PX = 4.0  # typical unit size on screen below which unit borders are left out
 UNIT_LABEL_MIN_PX = 48.0  # unit bounding box width needed for its name
 MAX_UNIT_LABELS = 600
+ACCOUNT_DOT_PX = 4.0
 
 
 class LayerStyle:
@@ -51,6 +52,17 @@ class LayerStyle:
         self.selection_border = QColor(15, 45, 150, 235)
         self.hover_fill = QColor(255, 255, 255, 80)
         self.hover_border = QColor(0, 0, 0, 230)
+
+
+def fill_sealed(painter: QPainter, path: QPainterPath, color: QColor) -> None:
+    """Fill ``path``, plus a 1-pixel outline in the same colour: it closes the sub-pixel slivers that
+    simplifying neighbours independently leaves between them."""
+    pen = QPen(color)
+    pen.setCosmetic(True)
+    pen.setWidthF(1.0)
+    painter.setPen(pen)
+    painter.setBrush(color)
+    painter.drawPath(path)
 
 
 def stroke_thick(painter: QPainter, path: QPainterPath, width: float, color: QColor) -> None:
@@ -85,7 +97,6 @@ class LayerRenderer:
         self.style = style or LayerStyle()
         self.hidden: set[str] = set()  # territory ids not drawn
         self.layers = {"accounts": False, "basemap": True, "unit_labels": True, "territory_labels": True}
-        self.account_size_field: str | None = None
         self.labels = TerritoryLabels(cache)
         self._paths: dict[int, QPainterPath] = {}
         self._paths_level: LevelGeometry | None = None
@@ -184,19 +195,13 @@ class LayerRenderer:
         return path
 
     def _fill(self, painter: QPainter, path: QPainterPath, t: int) -> None:
-        """Fill, plus a 1-pixel outline in the same colour: it closes the sub-pixel slivers that
-        simplifying neighbours independently leaves between them."""
+        """The territory ``t`` (-1: unassigned, hatched) filled in its colour (fill_sealed)."""
         if t < 0:
             color = self.style.unassigned
         else:
             color = QColor(self.doc.scenario.territories[t].color)
             color = color if color.isValid() else QColor("#999999")
-        pen = QPen(color)
-        pen.setCosmetic(True)
-        pen.setWidthF(1.0)
-        painter.setPen(pen)
-        painter.setBrush(color)
-        painter.drawPath(path)
+        fill_sealed(painter, path, color)
         if t < 0:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QBrush(self.style.unassigned_hatch, Qt.BrushStyle.BDiagPattern))
@@ -265,19 +270,12 @@ class LayerRenderer:
             return
         x0, y0, x1, y1 = box
         inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
-        size = np.full(len(xy), 4.0)
-        acc = self.doc.project.accounts
-        if self.account_size_field and self.account_size_field in acc.numeric:
-            v = np.nan_to_num(acc.numeric[self.account_size_field])
-            edges = np.quantile(v, [0.5, 0.8, 0.95]) if len(v) else []
-            size = 3.0 + 2.0 * np.searchsorted(edges, v, side="right")
         pen = QPen(self.style.account)
         pen.setCosmetic(True)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        for s in np.unique(size[inside]):
-            pen.setWidthF(float(s))
-            painter.setPen(pen)
-            painter.drawPoints(polygonf(xy[inside & (size == s)]))
+        pen.setWidthF(ACCOUNT_DOT_PX)
+        painter.setPen(pen)
+        painter.drawPoints(polygonf(xy[inside]))
 
     def _draw_unit_labels(self, painter, view, box) -> None:
         if self.typical_unit_m * view.scale < UNIT_LABEL_MIN_PX * 0.6:

@@ -11,6 +11,8 @@ ready level is drawn.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 from pyproj import Transformer
@@ -19,15 +21,15 @@ from PySide6.QtGui import QDrag, QImage, QPainter
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from territory_desk.domain.model.projection import LONLAT
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.canvas.geometry_cache import GeometryCache
 from territory_desk.ui.canvas.layer_image import LayerImage
 from territory_desk.ui.canvas.layer_renderer import LAYERS, LayerRenderer
 from territory_desk.ui.canvas.navigation import CanvasNavigation
-from territory_desk.ui.canvas.tools import TOOLS, Tool
+from territory_desk.ui.canvas.tools import BUILTIN_TOOLS, Tool
 from territory_desk.ui.canvas.view_transform import ViewTransform
 
-UNITS_MIME = "application/x-territory-desk-units"
+UNITS_MIME = "application/x-territory-desk-units"  # text "1,2,3": unit indices dragged out of the canvas
 ZOOM_SETTLE_MS = 80
 
 
@@ -53,7 +55,8 @@ class MapCanvas(CanvasNavigation, QWidget):
         self._selection_path = None
         self._settle = QTimer(self, singleShot=True, interval=ZOOM_SETTLE_MS, timeout=self._settled)
         self._poll = QTimer(self, interval=60, timeout=self._poll_geometry)
-        self._tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
+        # this canvas's own tools: the built-in ones, then those areas register (register_tool)
+        self._tools: dict[str, Tool] = {cls.name: cls(self) for cls in BUILTIN_TOOLS}
         self._tool = self._tools["select"]
         # extra layers drawn over the territory image: objects with paint(painter, view) (e.g. thematic
         # maps, scenario differences, pinned accounts, freeform territories); see add_overlay
@@ -113,7 +116,17 @@ class MapCanvas(CanvasNavigation, QWidget):
 
     @property
     def tool(self) -> str:
+        """The name of the active tool."""
         return self._tool.name
+
+    @property
+    def active_tool(self) -> Tool:
+        return self._tool
+
+    @property
+    def tools(self) -> Mapping[str, Tool]:
+        """The tools of this canvas by name (read-only; add one with register_tool)."""
+        return MappingProxyType(self._tools)
 
     def set_tool(self, name: str) -> None:
         if name not in self._tools:
@@ -125,11 +138,17 @@ class MapCanvas(CanvasNavigation, QWidget):
         self.toolChanged.emit(name)
 
     def register_tool(self, tool: Tool) -> None:
-        """Add a mouse tool (an area's own tool, e.g. freeform drawing); set_tool(tool.name) selects it."""
+        """Add a mouse tool of this canvas (an area's own tool, e.g. freeform drawing or account
+        picking); set_tool(tool.name) selects it."""
+        if tool.canvas is not self:
+            raise ValueError(f"tool {tool.name!r} belongs to another canvas")
+        if tool.name in self._tools:
+            raise ValueError(f"this canvas already has a tool {tool.name!r}")
         self._tools[tool.name] = tool
 
     def add_overlay(self, overlay) -> None:
-        """Draw ``overlay.paint(painter, view)`` over the map on every paint, in the order added."""
+        """Draw ``overlay.paint(painter, view)`` over the map on every paint, in the order added.
+        ``overlay.export_options()`` tells what a map export must add to show it too (see export_options)."""
         if overlay not in self.overlays:
             self.overlays.append(overlay)
         self.update()
@@ -138,6 +157,14 @@ class MapCanvas(CanvasNavigation, QWidget):
         if overlay in self.overlays:
             self.overlays.remove(overlay)
         self.update()
+
+    def export_options(self) -> dict:
+        """The options of ``services.exports.map_spec`` that make an export show the map as it is on
+        this canvas (the thematic map, the heat map), gathered from the overlays."""
+        options: dict = {}
+        for overlay in self.overlays:
+            options.update(overlay.export_options())
+        return options
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         if name not in LAYERS:
@@ -151,10 +178,6 @@ class MapCanvas(CanvasNavigation, QWidget):
     def set_basemap(self, geoms, crs) -> None:
         """Outline polygons drawn as grey lines (e.g. state boundaries); ``crs`` of ``geoms``."""
         self.renderer.set_basemap(geoms, crs, self.model.doc.project.units.work_crs)
-        self._invalidate()
-
-    def set_account_size_field(self, name: str | None) -> None:
-        self.renderer.account_size_field = name
         self._invalidate()
 
     def flush(self) -> None:
@@ -209,6 +232,12 @@ class MapCanvas(CanvasNavigation, QWidget):
     def cached_image(self) -> QImage | None:
         """The rendered layer as kept between paints (None before the first paint)."""
         return self._layer.image
+
+    @property
+    def drawn_level(self):
+        """The geometry level (LevelGeometry) the map on screen was drawn with, None before the first
+        paint: overlays outline units with it (``units_path``), as the selection does."""
+        return self._layer.level
 
     def _invalidate(self) -> None:
         self._layer.clear()

@@ -8,15 +8,10 @@ model reports why) ends the gesture: paint keeps what it painted so far, a selec
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import QApplication
-
-if TYPE_CHECKING:  # pragma: no cover
-    from territory_desk.ui.canvas.map_canvas import MapCanvas
+from PySide6.QtWidgets import QApplication, QWidget
 
 BAND_PEN = QColor(20, 50, 140, 230)
 BAND_FILL = QColor(40, 90, 200, 45)
@@ -27,10 +22,13 @@ def _shift(ev: QMouseEvent) -> bool:
 
 
 class Tool:
+    """A mouse tool of one canvas: the MapCanvas (map_canvas.py) that made it or that it was
+    registered on (``MapCanvas.register_tool``) forwards its mouse and key events while it is active."""
+
     name = ""
     cursor = Qt.CursorShape.ArrowCursor
 
-    def __init__(self, canvas: "MapCanvas"):
+    def __init__(self, canvas: QWidget):
         self.canvas = canvas
 
     @property
@@ -286,4 +284,4 @@ class PaintTool(Tool):
         self.painted = set()
 
 
-TOOLS = {cls.name: cls for cls in (SelectTool, LassoTool, PaintTool, PanTool)}
+BUILTIN_TOOLS = (SelectTool, LassoTool, PaintTool, PanTool)  # every canvas has these; areas register more

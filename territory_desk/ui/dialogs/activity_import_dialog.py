@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import QDialogButtonBox
-
-from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.activity_mapping import missing_essentials, target_choices, validate
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog
@@ -30,6 +27,8 @@ HINTS = {
 
 
 class ActivityMappingDialog(ColumnMappingDialog):
+    check_mapping = staticmethod(validate)  # the activity rules (io.imports.activity_mapping)
+    missing_in = staticmethod(missing_essentials)
     def __init__(self, raw, mapping: ColumnMapping, kind: str, sheets=None, reload=None, parent=None):
         self._activity_kind = kind
         super().__init__(raw, mapping, kind, sheets, reload, parent)
@@ -53,13 +52,6 @@ class ActivityMappingDialog(ColumnMappingDialog):
     def _changed(self) -> None:
         if not hasattr(self, "_activity_kind") or not self.combos:
             return
-        mapping = self.mapping()
-        if any(t not in target_choices(self._activity_kind) for t in mapping.targets.values()):
+        if any(t not in target_choices(self._activity_kind) for t in self.mapping().targets.values()):
             return  # the base class is still filling its own choices
-        try:
-            validate(mapping)
-            problem = missing_essentials(mapping)
-        except TerritoryDeskError as exc:
-            problem = str(exc)
-        self.problem.setText(problem[:1].upper() + problem[1:] + ("." if problem else ""))
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
+        super()._changed()

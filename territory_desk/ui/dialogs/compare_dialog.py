@@ -190,8 +190,8 @@ class CompareDialog(QDialog):
             return
         d = cmp.disruption.units_territory
         sa, sb = project.get_scenario(a), project.get_scenario(b)
-        layers = "" if sa.layer == sb.layer else (f" — note: A is in {layer_label(sa.layer)!r} and B in "
-                                                  f"{layer_label(sb.layer)!r}")
+        layers = "" if sa.layer == sb.layer else (f" — note: A is in the territory layer {layer_label(sa.layer)!r} "
+                                                  f"and B in {layer_label(sb.layer)!r}")
         self.summary.setText(f"{len(cmp.changed_units):,} unit{'s' * (len(cmp.changed_units) != 1)} change "
                              f"territory ({svc.pct_text(d.pct)} of {int(d.total):,}){layers}")
         self._fill_disruption()

@@ -2,7 +2,7 @@
 a live preview of the result (the map page, or the first rows of a table).
 
 The dialog only collects options (``options()`` gives the keyword arguments of
-``services.exports.export``); ui/export_actions.py runs the export.
+``services.exports.export``); ui/areas/export.py runs the export.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from territory_desk.domain.model.errors import TerritoryDeskError
+from territory_desk.io.tables.safe_csv import safe_cell
 from territory_desk.services.exports import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS, map_spec
 from territory_desk.services.map_specs import default_title
 
@@ -42,6 +43,7 @@ class ExportDialog(QDialog):
         self.renderer = renderer  # QtMapRenderer over the canvas's geometry (UI thread)
         self.project = window.model.doc.project
         self.project_path = window.model.doc.path
+        self.map_extras = window.canvas.export_options()  # the thematic map and heat map shown on the canvas
         self.preview_error = ""
         self._timer = QTimer(self, singleShot=True, interval=150, timeout=self.update_preview)
         self._build()
@@ -247,7 +249,7 @@ class ExportDialog(QDialog):
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"],
                         title=o["title"], metric=o["metric"], page=page, dpi=PREVIEW_DPI, bounds=o.get("bounds"),
                         inset=o.get("inset", False), layers=o.get("layers"), project_path=self.project_path,
-                        **getattr(self, "map_extras", {}))
+                        **self.map_extras)
         if o["fmt"] not in MAP_FORMATS:
             spec = spec.with_(show_title=o["fmt"] == "pptx")
         image = self.renderer.image(spec)
@@ -259,8 +261,7 @@ class ExportDialog(QDialog):
         self.stack.setCurrentWidget(self.preview)
 
     def _table_preview(self, o: dict) -> None:
-        from territory_desk.io.exporters.tables import build_table
-        from territory_desk.io.tables.safe_csv import safe_cell
+        from territory_desk.io.exporters.tables import build_table  # openpyxl (~0.1 s): on the first table preview
 
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"])
         table = build_table(o["table"], self.project, spec.scenario, spec.stats, spec.territories)

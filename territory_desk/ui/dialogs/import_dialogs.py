@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping, missing_essentials, target_choices, validate
 from territory_desk.io.imports.report import ImportReport
-from territory_desk.io.tables.reader import RawTable
+from territory_desk.io.tables.reader import RawTable, list_sheets
+from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 
 TARGET_LABELS = {
@@ -33,6 +35,9 @@ MAX_COLUMN_PX = 240
 
 class ColumnMappingDialog(QDialog):
     """``mapping()`` gives the chosen ColumnMapping once the dialog was accepted."""
+
+    check_mapping = staticmethod(validate)  # raises on a mapping that cannot be imported
+    missing_in = staticmethod(missing_essentials)  # what a mapping still lacks ("" for nothing)
 
     def __init__(self, raw: RawTable, mapping: ColumnMapping, kind: str = "accounts", sheets: list[str] | None = None,
                  reload: Callable[[str], tuple[RawTable, ColumnMapping]] | None = None,
@@ -73,10 +78,7 @@ class ColumnMappingDialog(QDialog):
         self.problem.setStyleSheet("color: #b00020;")
         self.problem.setWordWrap(True)
         lay.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Import")
         lay.addWidget(self.buttons)
         self.combos: dict[str, QComboBox] = {}
         self._fill(raw, mapping)
@@ -132,8 +134,8 @@ class ColumnMappingDialog(QDialog):
     def _changed(self) -> None:
         mapping = self.mapping()
         try:
-            validate(mapping)
-            problem = missing_essentials(mapping)
+            self.check_mapping(mapping)
+            problem = self.missing_in(mapping)
         except TerritoryDeskError as exc:
             problem = str(exc)
         self.problem.setText(problem[:1].upper() + problem[1:] + ("." if problem else ""))
@@ -206,10 +208,7 @@ class UnitImportDialog(QDialog):
         note = QLabel("The adjacency graph is rebuilt and the accounts are located again; Ctrl+Z undoes the import.")
         note.setWordWrap(True)
         lay.addWidget(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "Import")
         lay.addWidget(buttons)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self._layer_changed()
@@ -329,6 +328,38 @@ class ImportReportDialog(QDialog):
             return False
         self.save_button.setText(f"Saved to {os.path.basename(path)}")
         return True
+
+
+# ---- the first steps of a table import (accounts, reps, opportunities, leads, quotas) ------------
+
+def ask_table_mapping(window, path: str, kind: str, preview, dialog_class) -> tuple | None:
+    """(mapping, sheet) from the mapping dialog of a table import, or None when the user gave up.
+    ``preview(path, kind, sheet, limits=...)`` reads the first rows within the session's reading limits."""
+    try:
+        raw, mapping = with_raised_limits(window, lambda limits: preview(path, kind, limits=limits))
+    except Declined:
+        return None
+    dialog = dialog_class(raw, mapping, kind, list_sheets(path, session_limits(window)),
+                          reload=lambda sheet: preview(path, kind, sheet, limits=session_limits(window)), parent=window)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.mapping(), dialog.sheet()
+    finally:
+        dialog.deleteLater()
+
+
+def choose_table(path: str, ask_mapping, error) -> tuple | None:
+    """The file, column mapping and sheet of a table import, or None when the user gave up or the
+    file could not be previewed (``error`` is told why). ``ask_mapping(path)`` shows the mapping dialog."""
+    if not path:
+        return None
+    try:
+        chosen = ask_mapping(path)
+    except TerritoryDeskError as exc:
+        error(str(exc))
+        return None
+    return None if chosen is None else (path, *chosen)
 
 
 def _html(text: str) -> str:

@@ -16,7 +16,7 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.leads.rules import CONDITION_TARGETS, FALLBACK_TARGETS, RULE_TYPES, plan_for, team_names
 
 ERROR_STYLE = "color: #b00020;"
-AUTO_LAYER = "(the layer whose rule the lead satisfies)"
+AUTO_LAYER = "(the territory layer whose rule the lead satisfies)"
 TARGET_LABELS = {"rep": "a rep", "team": "a team, in turn", "queue": "a queue", "territory": "a territory",
                  "layer": "a territory layer (located)"}
 TYPE_FIELDS = {"condition": ("target", "value"), "fallback": ("target", "value"), "account": ("id_column", "name_column"),

@@ -20,7 +20,11 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.leads.rules import RULE_TYPES, LeadRule, check_rule, describe, parse_rules
+from territory_desk.services.leads import assign_file
 from territory_desk.ui.dialogs.lead_rule_form import FORM_KEYS, LeadRuleForm, error_label
+from territory_desk.ui.dialogs.buttons import ok_cancel
+from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
+from territory_desk.ui.workers import run_with_progress
 
 
 def _with_defaults(d: dict) -> dict:
@@ -96,9 +100,7 @@ class LeadRulesDialog(QDialog):
         body.addLayout(left, 2)
         body.addLayout(right, 3)
         self.error = error_label("dialogError")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self)
         lay = QVBoxLayout(self)
         lay.addLayout(body, 1)
         lay.addWidget(self.error)
@@ -216,10 +218,6 @@ class LeadRulesDialog(QDialog):
                                            "Tables (*.csv *.tsv *.txt *.xlsx);;All files (*)")[0]
 
     def test_on_file(self) -> None:
-        from territory_desk.services.leads import assign_file
-        from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
-        from territory_desk.ui.shell.workers import run_with_progress
-
         path = self._ask_leads_file()
         if not path:
             return

@@ -2,7 +2,7 @@
 metrics to balance (each within its tolerance, or one weighted index), seeds, locks, scope, time.
 
 The dialog only collects options: ``options()`` gives the ``services.optimize.OptimizeOptions``;
-ui/optimize_actions.py runs the optimiser.
+ui/areas/optimize.py runs the optimiser.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.scenarios import unique_scenario_name
 from territory_desk.services.optimize import OptimizeOptions
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 COL_METRIC, COL_TOL, COL_WEIGHT = 0, 1, 2
 
@@ -33,136 +34,112 @@ class OptimizeDialog(QDialog):
         chosen = [f for f in settings.get("balance_fields") or [] if f in self.fields] or self.fields[:1]
         tol_pct = float(settings.get("tolerance_pct", 5.0))
         self.n_reps = len([r for r in project.reps if r.home_lon is not None and r.home_lat is not None])
-
-        # -- what
-        self.design = QRadioButton("Design new territories")
-        self.design.setObjectName("modeDesign")
-        self.rebalance = QRadioButton("Rebalance scenario")
-        self.rebalance.setObjectName("modeRebalance")
-        self.mode = QButtonGroup(self)
-        for b in (self.design, self.rebalance):
-            self.mode.addButton(b)
-        self.design.setChecked(True)
-        self.source = QComboBox()
-        self.source.setObjectName("sourceScenario")
-        self.source.addItems([s.name for s in project.scenarios])
-        self.source.setCurrentText(project.active)
-        self.k = QSpinBox()
-        self.k.setObjectName("territoryCount")
-        self.k.setRange(1, max(1, len(project.units)))
-        self.k.setValue(min(max(len(doc.scenario.territories), 2), len(project.units)))
-        self.seeds = QCheckBox(f"Around the home of each rep ({self.n_reps} reps with a home)")
-        self.seeds.setObjectName("seedsFromReps")
-        self.seeds.setEnabled(self.n_reps > 0)
-        self.scope = QComboBox()
-        self.scope.setObjectName("scope")
-        self.scope.addItem("All units", None)
-        if self.selection:
-            self.scope.addItem(f"Selected units ({len(self.selection)})", "selection")
-        for r in doc.scenario.regions:
-            self.scope.addItem(f"Region: {r.name}", ("region", r.id))
-        self.locks = QCheckBox("Keep locked territories as they are")
-        self.locks.setObjectName("respectLocks")
-        self.locks.setChecked(True)
-        what = QGroupBox("What")
-        f = QFormLayout(what)
-        row = QHBoxLayout()
-        row.addWidget(self.rebalance)
-        row.addWidget(self.source, 1)
-        f.addRow(self.design)
-        f.addRow("Territories:", self.k)
-        f.addRow("", self.seeds)
-        f.addRow(row)
-        f.addRow("Scope:", self.scope)
-        f.addRow("", self.locks)
-
-        # -- balance
-        self.each = QRadioButton("Each checked metric within its own tolerance")
-        self.each.setObjectName("balanceEach")
-        self.index = QRadioButton("One weighted index of the checked metrics, within")
-        self.index.setObjectName("balanceIndex")
-        self.bal_mode = QButtonGroup(self)
-        for b in (self.each, self.index):
-            self.bal_mode.addButton(b)
-        self.each.setChecked(True)
-        self.index_tol = _pct_box(tol_pct)
-        self.index_tol.setObjectName("indexTolerance")
-        self.table = QTableWidget(len(self.fields), 3)
-        self.table.setObjectName("metricTable")
-        self.table.setHorizontalHeaderLabels(["Metric", "Tolerance ±", "Weight"])
-        self.table.verticalHeader().hide()
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(COL_METRIC, QHeaderView.ResizeMode.Stretch)
-        for r, name in enumerate(self.fields):
-            item = QTableWidgetItem(name)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
-            self.table.setItem(r, COL_METRIC, item)
-            self.table.setCellWidget(r, COL_TOL, _pct_box(tol_pct))
-            w = QDoubleSpinBox()
-            w.setRange(0.0, 100.0)
-            w.setDecimals(2)
-            w.setValue(1.0)
-            self.table.setCellWidget(r, COL_WEIGHT, w)
-        self.table.setMinimumHeight(min(32 + 30 * len(self.fields), 220))
-        bal = QGroupBox("Balance")
-        v = QVBoxLayout(bal)
-        v.addWidget(self.each)
-        row = QHBoxLayout()
-        row.addWidget(self.index)
-        row.addWidget(self.index_tol)
-        row.addStretch(1)
-        v.addLayout(row)
-        v.addWidget(self.table)
-
-        # -- rebalance, run
-        self.min_disruption = QCheckBox("Move as few accounts as possible")
-        self.min_disruption.setObjectName("minDisruption")
-        self.min_disruption.setChecked(True)
-        self.disruption_weight = QDoubleSpinBox()
-        self.disruption_weight.setObjectName("disruptionWeight")
-        self.disruption_weight.setRange(0.0, 100.0)
-        self.disruption_weight.setValue(1.0)
-        self.disruption_weight.setToolTip("0 = balance only; larger = fewer accounts change territory")
-        self.time_limit = QSpinBox()
-        self.time_limit.setObjectName("timeLimit")
-        self.time_limit.setRange(1, 3600)
-        self.time_limit.setValue(60)
-        self.time_limit.setSuffix(" s")
-        self.seed = QSpinBox()
-        self.seed.setObjectName("randomSeed")
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(1)
-        self.name = QLineEdit()
-        self.name.setObjectName("scenarioName")
-        run = QGroupBox("Result")
-        f2 = QFormLayout(run)
-        row = QHBoxLayout()
-        row.addWidget(self.min_disruption)
-        row.addWidget(QLabel("weight"))
-        row.addWidget(self.disruption_weight)
-        row.addStretch(1)
-        f2.addRow("Rebalancing:", row)
-        f2.addRow("Time limit:", self.time_limit)
-        f2.addRow("Random seed:", self.seed)
-        f2.addRow("New scenario:", self.name)
-
-        self.error = QLabel("")
-        self.error.setObjectName("errorLabel")
-        self.error.setStyleSheet("color:#b00020")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Design")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        for w_ in (what, bal, run, self.error, self.buttons):
-            lay.addWidget(w_)
+        for group in (self._what_group(), self._balance_group(chosen, tol_pct), self._result_group(),
+                      self._error_label(), self._buttons()):
+            lay.addWidget(group)
         for sig in (self.mode.buttonToggled, self.bal_mode.buttonToggled, self.seeds.toggled,
                     self.min_disruption.toggled):
             sig.connect(lambda *_: self._update())
         self.source.currentTextChanged.connect(lambda *_: self._update())
         self._update()
+
+    # ---- the groups of the dialog --------------------------------------------------------------------
+    def _what_group(self) -> QGroupBox:
+        """Design K new territories (or around the reps' homes) or rebalance a scenario; scope; locks."""
+        project, doc = self.doc.project, self.doc
+        self.design = QRadioButton("Design new territories", objectName="modeDesign")
+        self.rebalance = QRadioButton("Rebalance scenario", objectName="modeRebalance")
+        self.mode = _exclusive(self, self.design, self.rebalance)
+        self.source = QComboBox(objectName="sourceScenario")
+        self.source.addItems([s.name for s in project.scenarios])
+        self.source.setCurrentText(project.active)
+        self.k = QSpinBox(objectName="territoryCount")
+        self.k.setRange(1, max(1, len(project.units)))
+        self.k.setValue(min(max(len(doc.scenario.territories), 2), len(project.units)))
+        self.seeds = QCheckBox(f"Around the home of each rep ({self.n_reps} reps with a home)", objectName="seedsFromReps")
+        self.seeds.setEnabled(self.n_reps > 0)
+        self.scope = QComboBox(objectName="scope")
+        self.scope.addItem("All units", None)
+        if self.selection:
+            self.scope.addItem(f"Selected units ({len(self.selection)})", "selection")
+        for r in doc.scenario.regions:
+            self.scope.addItem(f"Region: {r.name}", ("region", r.id))
+        self.locks = QCheckBox("Keep locked territories as they are", objectName="respectLocks")
+        self.locks.setChecked(True)
+        what = QGroupBox("What")
+        f = QFormLayout(what)
+        f.addRow(self.design)
+        f.addRow("Territories:", self.k)
+        f.addRow("", self.seeds)
+        f.addRow(_row(self.rebalance, (self.source, 1)))
+        f.addRow("Scope:", self.scope)
+        f.addRow("", self.locks)
+        return what
+
+    def _balance_group(self, chosen: list[str], tol_pct: float) -> QGroupBox:
+        """Each checked metric within its tolerance, or one weighted index of them."""
+        self.each = QRadioButton("Each checked metric within its own tolerance", objectName="balanceEach")
+        self.index = QRadioButton("One weighted index of the checked metrics, within", objectName="balanceIndex")
+        self.bal_mode = _exclusive(self, self.each, self.index)
+        self.index_tol = _pct_box(tol_pct)
+        self.index_tol.setObjectName("indexTolerance")
+        self.table = self._metric_table(chosen, tol_pct)
+        bal = QGroupBox("Balance")
+        v = QVBoxLayout(bal)
+        v.addWidget(self.each)
+        v.addLayout(_row(self.index, self.index_tol, None))
+        v.addWidget(self.table)
+        return bal
+
+    def _metric_table(self, chosen: list[str], tol_pct: float) -> QTableWidget:
+        table = QTableWidget(len(self.fields), 3, objectName="metricTable")
+        table.setHorizontalHeaderLabels(["Metric", "Tolerance ±", "Weight"])
+        table.verticalHeader().hide()
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.horizontalHeader().setSectionResizeMode(COL_METRIC, QHeaderView.ResizeMode.Stretch)
+        for r, name in enumerate(self.fields):
+            item = QTableWidgetItem(name)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
+            table.setItem(r, COL_METRIC, item)
+            table.setCellWidget(r, COL_TOL, _pct_box(tol_pct))
+            table.setCellWidget(r, COL_WEIGHT, _number_box(0.0, 100.0, 1.0))
+        table.setMinimumHeight(min(32 + 30 * len(self.fields), 220))
+        return table
+
+    def _result_group(self) -> QGroupBox:
+        """How much a rebalance may disrupt, the time limit, the random seed, the new scenario's name."""
+        self.min_disruption = QCheckBox("Move as few accounts as possible", objectName="minDisruption")
+        self.min_disruption.setChecked(True)
+        self.disruption_weight = _number_box(0.0, 100.0, 1.0)
+        self.disruption_weight.setObjectName("disruptionWeight")
+        self.disruption_weight.setToolTip("0 = balance only; larger = fewer accounts change territory")
+        self.time_limit = QSpinBox(objectName="timeLimit")
+        self.time_limit.setRange(1, 3600)
+        self.time_limit.setValue(60)
+        self.time_limit.setSuffix(" s")
+        self.seed = QSpinBox(objectName="randomSeed")
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(1)
+        self.name = QLineEdit(objectName="scenarioName")
+        run = QGroupBox("Result")
+        f = QFormLayout(run)
+        f.addRow("Rebalancing:", _row(self.min_disruption, QLabel("weight"), self.disruption_weight, None))
+        f.addRow("Time limit:", self.time_limit)
+        f.addRow("Random seed:", self.seed)
+        f.addRow("New scenario:", self.name)
+        return run
+
+    def _error_label(self) -> QLabel:
+        self.error = QLabel("", objectName="errorLabel")
+        self.error.setStyleSheet("color:#b00020")
+        self.error.setWordWrap(True)
+        return self.error
+
+    def _buttons(self) -> QDialogButtonBox:
+        self.buttons = ok_cancel(self, "Design")
+        return self.buttons
 
     # ---- state -------------------------------------------------------------------------------------
     def _update(self) -> None:
@@ -233,6 +210,36 @@ class OptimizeDialog(QDialog):
             self.error.setText(str(exc))
             return
         super().accept()
+
+
+def _exclusive(parent: QWidget, *buttons: QRadioButton) -> QButtonGroup:
+    """The radio buttons as one exclusive group, the first one checked."""
+    group = QButtonGroup(parent)
+    for b in buttons:
+        group.addButton(b)
+    buttons[0].setChecked(True)
+    return group
+
+
+def _row(*items) -> QHBoxLayout:
+    """A horizontal row of widgets; ``(widget, stretch)`` stretches one, ``None`` adds a stretch."""
+    row = QHBoxLayout()
+    for item in items:
+        if item is None:
+            row.addStretch(1)
+        elif isinstance(item, tuple):
+            row.addWidget(*item)
+        else:
+            row.addWidget(item)
+    return row
+
+
+def _number_box(lo: float, hi: float, value: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setDecimals(2)
+    box.setValue(value)
+    return box
 
 
 def _pct_box(value: float) -> QDoubleSpinBox:

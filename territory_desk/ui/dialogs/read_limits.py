@@ -18,6 +18,7 @@ class Declined(Exception):
 
 
 def session_limits(widget: QWidget | None) -> ReadLimits:
+    """The reading limits of the session ``widget`` belongs to (its window's ``read_limits``)."""
     holder = _holder(widget)
     return getattr(holder, "read_limits", None) or DEFAULT_LIMITS
 
@@ -25,7 +26,7 @@ def session_limits(widget: QWidget | None) -> ReadLimits:
 def _holder(widget: QWidget | None):
     w = widget
     while w is not None:
-        if hasattr(w, "read_limits") or hasattr(w, "import_actions"):
+        if hasattr(w, "read_limits"):  # the main window holds the session's limits
             return w
         w = w.parentWidget()
     return widget

@@ -6,10 +6,11 @@ that open them.
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
 from territory_desk.domain.stats.hierarchy import default_level_name
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 LEVEL_HELP = ("Level 1 is the territories, level 2 the regions they belong to, level 3 the areas above "
               "those regions, and so on. The names label the Metrics dock's Level box and "
@@ -36,9 +37,7 @@ class LevelNamesDialog(QDialog):
             what = "territories" if k == 0 else ("in use" if k < used else "not in use yet")
             form.addRow(f"Level {k + 1} ({what}):", edit)
             self.edits.append(edit)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         lay = QVBoxLayout(self)
         lay.addWidget(help_label)
         lay.addLayout(form)
@@ -62,9 +61,7 @@ class RegionChoiceDialog(QDialog):
         for key, text in choices:
             self.combo.addItem(text, key)
         self.combo.setCurrentIndex(max(0, min(current, len(choices) - 1)))
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form = QFormLayout()
         form.addRow(label, self.combo)
         lay = QVBoxLayout(self)

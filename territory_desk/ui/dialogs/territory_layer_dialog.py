@@ -1,4 +1,4 @@
-"""Dialogs of territory layers (segments): add or edit a layer with its account rule checked while
+"""Dialogs of territory layers: add or edit a territory layer with its account rule checked while
 it is typed, and choose accounts to pin from a searchable list.
 
 Both are opened with ``open()`` (window-modal, not blocking) and read with ``values()`` once
@@ -14,16 +14,19 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territory_layers import LAYER_KINDS
+from territory_desk.domain.stats.kinds import account_territories
+from territory_desk.domain.stats.membership import counted_accounts
 from territory_desk.services.territory_layers import rule_preview
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
-RULE_HELP = ("Accounts go to the first layer whose rule they match. Examples: <tt>employees &gt;= 1000</tt>, "
+RULE_HELP = ("Accounts go to the first territory layer whose rule they match. Examples: <tt>employees &gt;= 1000</tt>, "
              "<tt>industry in (Healthcare, Finance) and state != TX</tt>, <tt>name contains \"corp\"</tt>. "
              "An empty rule takes every account left.")
 NO_SOURCE = "(no territories)"
 
 
-class LayerDialog(QDialog):
-    """Add a layer (``layer`` None) or edit one. ``values()``: name, rule, description, and for a new
+class TerritoryLayerDialog(QDialog):
+    """Add a territory layer (``layer`` None) or edit one. ``values()``: name, rule, description, and for a new
     layer kind, from_scenario (None = start empty) and copy_assignment."""
 
     def __init__(self, project, layer=None, parent: QWidget | None = None, source: str | None = None):
@@ -65,9 +68,7 @@ class LayerDialog(QDialog):
             form.addRow("", self.copy_assignment)
             self.source.currentTextChanged.connect(
                 lambda text: self.copy_assignment.setEnabled(text != NO_SOURCE))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(help_label)
@@ -90,14 +91,14 @@ class LayerDialog(QDialog):
             matched, routed = rule_preview(self.project, self.rule.text(), self.layer.name if self.layer else None)
             text = f"routes {routed:,} of {n:,} accounts"
             if matched != routed:
-                text += f" ({matched - routed:,} more match but an earlier layer takes them)"
+                text += f" ({matched - routed:,} more match but an earlier territory layer takes them)"
         except InputError as exc:
             ok, bad, text = False, True, str(exc)
         name = self.name.text().strip()
         if not name:
             ok = False
         elif any(l.name.casefold() == name.casefold() and l is not self.layer for l in self.project.layers):
-            ok, bad, text = False, True, f"a layer named {name!r} exists already"
+            ok, bad, text = False, True, f"a territory layer named {name!r} exists already"
         self.rule_status.setText(text)
         self.rule_status.setStyleSheet("color:#b00020" if bad else "color:#1b5e20")
         self.ok_button.setEnabled(ok)
@@ -151,14 +152,11 @@ class _AccountModel(QAbstractTableModel):
 
 class PinDialog(QDialog):
     """Choose accounts (search by id or name; several with Ctrl/Shift) and the territory to pin them
-    to. Only the accounts the scenario's layer counts are listed. ``values()``: (account ids, territory id)."""
+    to. Only the accounts the scenario's territory layer counts are listed. ``values()``: (account ids, territory id)."""
 
     def __init__(self, project, scenario, territory: int = 0, picked: list[int] | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        from territory_desk.domain.stats.kinds import account_territories
-        from territory_desk.domain.stats.membership import counted_accounts
-
         self.setObjectName("pinDialog")
         self.setWindowTitle(f"Pin accounts — {scenario.name}")
         self.resize(620, 520)
@@ -189,10 +187,7 @@ class PinDialog(QDialog):
         if 0 <= territory < len(scenario.territories):
             self.territory.setCurrentIndex(territory)
         self.count = QLabel(self)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.button(QDialogButtonBox.Ok).setText("Pin")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Pin")
         form = QFormLayout()
         form.addRow("Pin to territory:", self.territory)
         lay = QVBoxLayout(self)

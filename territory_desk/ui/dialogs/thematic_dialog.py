@@ -3,10 +3,11 @@ territory, with the period for KPIs), the classification (quantiles, natural bre
 intervals), the number of classes and the colour ramp."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout
 
 from territory_desk.services.kpis import KPI_PREFIX, available_periods, default_period, thematic_fields
 from territory_desk.ui.canvas.overlays.thematic import METHODS, RAMPS, ThematicSpec
+from territory_desk.ui.dialogs.buttons import ok_cancel
 
 
 class ThematicDialog(QDialog):
@@ -45,10 +46,7 @@ class ThematicDialog(QDialog):
         form.addRow("Number of classes:", self.classes)
         form.addRow("Colours:", self.ramp)
         lay.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Show")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "Show")
         lay.addWidget(buttons)
         self.field.currentIndexChanged.connect(self._field_changed)
         if current is not None:

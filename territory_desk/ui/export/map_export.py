@@ -10,34 +10,34 @@ lines therefore stay fine lines and its 2-pixel borders stay 2/96 inch wide at a
 A focus (a region or a territory) is drawn over its neighbours washed out towards the background,
 with labels for the focus territories only.
 
-SVG files are post-processed: Qt's own SVG reader (QSvgRenderer, so every Qt-based viewer) truncates
-a path after 32,767 elements ("Invalid path data; path truncated"), and the border and fill paths of
-large projects exceed that. A stroked-only path is cut at any sub-path; a filled path only before an
-outer ring (a sub-path turning the same way as its first one), so holes stay with their outer ring.
+SVG files are post-processed (svg_paths.py): Qt's own SVG reader truncates very long paths.
 """
 from __future__ import annotations
 
 import os
-import re
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSize, QSizeF
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSize, QSizeF
 from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtWidgets import QApplication
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.projection import to_crs, transform_geometries
 from territory_desk.domain.model.territories import Scenario
 from territory_desk.io.exporters.figures import territory_rows, wash
+from territory_desk.services.kpis import thematic_values
 from territory_desk.services.map_specs import MapSpec
 from territory_desk.ui.canvas.freeform.overlay import paint_freeform, shapes_bbox
 from territory_desk.ui.canvas.geometry_cache import GeometryCache
 from territory_desk.ui.canvas.labels import draw_halo_text
 from territory_desk.ui.canvas.layer_renderer import LayerRenderer, LayerStyle
+from territory_desk.ui.canvas.overlays.heatmap import HeatmapLayer
+from territory_desk.ui.canvas.overlays.thematic import ThematicLayer, territory_border_path
 from territory_desk.ui.canvas.view_transform import ViewTransform
 from territory_desk.ui.export import map_layout as L
+from territory_desk.ui.export.svg_paths import split_long_paths
 
 MAX_PIXELS = 120_000_000  # 600 dpi on a 16:9 slide is 48 Mpx; refuse absurd sizes
 WASH = 0.7  # how far territories outside the focus fade towards the background
@@ -50,8 +50,6 @@ def ensure_gui_app() -> QGuiApplication:
     same process (the editor, tests)."""
     app = QGuiApplication.instance()
     if app is None:
-        from PySide6.QtWidgets import QApplication
-
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication(["territory-desk"])
@@ -76,7 +74,7 @@ class QtMapRenderer:
     def __init__(self, cache: GeometryCache | None = None):
         self._cache = cache
         self._cache_for = None
-        self._basemaps: dict = {}
+        self._basemap: tuple | None = None  # (source geometries, working CRS, reprojected geometries)
 
     # ---- MapRenderer -----------------------------------------------------------------------------
     def write(self, spec: MapSpec, fmt: str, path: str) -> None:
@@ -134,7 +132,7 @@ class QtMapRenderer:
         painter.end()
 
     def _write_svg(self, spec: MapSpec, path: str) -> None:
-        from PySide6.QtSvg import QSvgGenerator
+        from PySide6.QtSvg import QSvgGenerator  # Qt's SVG module: loaded for SVG exports only
 
         w_in, h_in = spec.page_size_in
         w, h = w_in * L.UNIT, h_in * L.UNIT
@@ -190,50 +188,48 @@ class QtMapRenderer:
         L.draw_frame(painter, frame)
 
     def draw_map(self, painter: QPainter, spec: MapSpec, rect: QRectF, overview: bool = False) -> ViewTransform:
-        """The territories in ``rect`` (logical units); returns the view used."""
+        """The territories in ``rect`` (logical units); returns the view used. ``overview``: the whole
+        layer, plainly (the inset)."""
         cache = self.cache(spec.project)
         cache.wait()  # the layer outline and any level still being built
         focus = None if overview else spec.territories
-        a = spec.scenario.assignment
-        if overview:
-            bounds = cache.total_bounds
-        elif spec.bounds is not None:
-            bounds = spec.bounds
-        elif focus is not None:
-            bounds = cache.units_bbox(np.flatnonzero(np.isin(a, focus))) or shapes_bbox(spec.scenario, focus) \
-                or cache.total_bounds
-        else:
-            bounds = cache.total_bounds
-        margin = 0.0 if (spec.bounds is not None and not overview) else (0.06 if focus is not None else 0.03)
-        view = ViewTransform.fitted(bounds, rect.width(), rect.height(), margin=margin)
+        view = ViewTransform.fitted(_map_bounds(spec, cache, focus, overview), rect.width(), rect.height(),
+                                    margin=0.0 if (spec.bounds is not None and not overview) else
+                                    (0.06 if focus is not None else 0.03))
         level = cache.level(cache.level_for(view.metres_per_pixel * L.UNIT / spec.dpi), wait=True)
         scenario = spec.scenario if focus is None else _washed(spec.scenario, focus)
+        renderer = self._map_renderer(spec, cache, scenario, plain=overview or focus is not None, overview=overview)
+        labels = not overview and spec.layers.get("territory_labels", True)
+        painter.save()
+        painter.translate(rect.topLeft())
+        renderer.render(painter, view, level)
+        if not overview and (spec.thematic is not None or spec.heatmap):
+            draw_thematic_and_heatmap(painter, spec, view, level, cache)
+            renderer.draw_territory_labels(painter, view)  # names over the classes
+        if scenario.is_freeform:  # a freeform scenario: its drawn polygons
+            paint_freeform(painter, view, scenario.territories, [scenario.shapes.get(t.id) for t in scenario.territories],
+                           labels=labels)
+        if focus is not None and labels:
+            self._focus_labels(painter, renderer, view, focus, spec.scenario.assignment, rect)
+        painter.restore()
+        return view
+
+    def _map_renderer(self, spec: MapSpec, cache: GeometryCache, scenario: Scenario, plain: bool,
+                      overview: bool) -> LayerRenderer:
+        """The canvas renderer with the export's layers; ``plain``: no territory labels (a focus gets
+        its own), ``overview``: no unit labels or accounts either."""
         renderer = LayerRenderer(cache, _SceneDoc(spec.project, scenario))
         if scenario.is_freeform:  # freeform: the units are a plain base map under the drawn polygons
             renderer.style.unassigned_hatch = QColor(0, 0, 0, 0)
         for key, on in spec.layers.items():
             if key in renderer.layers:
                 renderer.layers[key] = bool(on)
-        if overview or focus is not None:
+        if plain:
             renderer.layers["territory_labels"] = False
         if overview:
             renderer.layers.update(unit_labels=False, accounts=False)
         self._set_basemap(renderer, spec)
-        painter.save()
-        painter.translate(rect.topLeft())
-        renderer.render(painter, view, level)
-        if not overview and (getattr(spec, "thematic", None) is not None or getattr(spec, "heatmap", False)):
-            from territory_desk.ui.canvas.overlays.thematic import draw_export_layers  # issue 8: choropleth / heat map
-
-            draw_export_layers(painter, spec, view, level, cache)
-            renderer.draw_territory_labels(painter, view)  # names over the classes
-        if scenario.is_freeform:  # a freeform scenario: its drawn polygons
-            paint_freeform(painter, view, scenario.territories, [scenario.shapes.get(t.id) for t in scenario.territories],
-                           labels=not overview and spec.layers.get("territory_labels", True))
-        if focus is not None and not overview and spec.layers.get("territory_labels", True):
-            self._focus_labels(painter, renderer, view, focus, a, rect)
-        painter.restore()
-        return view
+        return renderer
 
     def _focus_labels(self, painter, renderer, view, focus, a, rect) -> None:
         painter.setFont(renderer.territory_font)
@@ -263,11 +259,40 @@ class QtMapRenderer:
         if spec.basemap is None:
             return
         work = spec.project.units.work_crs
-        key = (id(spec.basemap[0]), work)
-        if key not in self._basemaps:  # reprojected once, then drawn as it is
-            geoms, crs = spec.basemap
-            self._basemaps[key] = transform_geometries(np.asarray(geoms, dtype=object), to_crs(crs), to_crs(work))
-        renderer.set_basemap(self._basemaps[key], work, work)
+        geoms, crs = spec.basemap
+        held = self._basemap  # reprojected once, then drawn as it is (the source is held: identity is sound)
+        if held is None or held[0] is not geoms or held[1] != work:
+            held = self._basemap = (geoms, work, transform_geometries(np.asarray(geoms, dtype=object),
+                                                                      to_crs(crs), to_crs(work)))
+        renderer.set_basemap(held[2], work, work)
+
+
+def _map_bounds(spec: MapSpec, cache: GeometryCache, focus, overview: bool) -> tuple[float, float, float, float]:
+    """The world box a map shows: the whole layer (overview), the spec's bounds, or its focus."""
+    if overview:
+        return cache.total_bounds
+    if spec.bounds is not None:
+        return spec.bounds
+    if focus is not None:
+        units = np.flatnonzero(np.isin(spec.scenario.assignment, focus))
+        return cache.units_bbox(units) or shapes_bbox(spec.scenario, focus) or cache.total_bounds
+    return cache.total_bounds
+
+
+def draw_thematic_and_heatmap(painter: QPainter, spec: MapSpec, view: ViewTransform, level, cache) -> None:
+    """The thematic map and/or the heat map of a MapSpec (``spec.thematic``: a ThematicSpec;
+    ``spec.heatmap``) with their legends, onto an export page's map frame (painter at its top-left)."""
+    top = 8.0
+    if spec.thematic is not None:
+        t = spec.thematic
+        values, label, basis = thematic_values(spec.project, t.field, spec.scenario, t.period)
+        layer = ThematicLayer(values, label, t.method, t.k, t.ramp, basis)
+        layer.draw(painter, view, level, territory_border_path(level, cache, spec.scenario.assignment))
+        top = layer.draw_legend(painter, QPointF(8.0, top), anchor="top-left").bottom() + 6.0
+    if spec.heatmap:
+        heat = HeatmapLayer(spec.project)
+        heat.draw(painter, view)
+        heat.draw_legend(painter, QPointF(view.width - 8.0, view.height - 8.0))
 
 
 def _washed(scenario: Scenario, focus) -> Scenario:
@@ -277,79 +302,3 @@ def _washed(scenario: Scenario, focus) -> Scenario:
     terrs = [t if i in keep else replace(t, color=wash(t.color, WASH, bg)) for i, t in enumerate(scenario.territories)]
     return Scenario(scenario.name, terrs, scenario.regions, scenario.assignment, shapes=scenario.shapes)
 
-
-# ---- SVG post-processing (see the module docstring) --------------------------------------------
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-LIMIT = 20_000  # path elements per <path>, well below Qt's 32,767
-_NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_COMMANDS = re.compile(r"[MLCmlc]")
-_SUBPATH = re.compile(r"(?=M)")
-
-
-def split_long_paths(path: str, limit: int = LIMIT) -> int:
-    """Rewrite the SVG file at ``path`` in place if any path is too long; returns how many <path>
-    elements were split."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    if not any(len(_COMMANDS.findall(d)) > limit for d in re.findall(r' d="([^"]*)"', text)):
-        return 0
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", XLINK_NS)
-    root = ET.fromstring(text)
-    split = 0
-    for parent in root.iter():
-        children = list(parent)
-        for pos in range(len(children) - 1, -1, -1):
-            el = children[pos]
-            if el.tag != f"{{{SVG_NS}}}path":
-                continue
-            d = el.get("d", "")
-            if len(_COMMANDS.findall(d)) <= limit:
-                continue
-            filled = (el.get("fill") or parent.get("fill") or "black") != "none"
-            pieces = _pieces(d, limit, filled)
-            if len(pieces) < 2:
-                continue
-            parent.remove(el)
-            for k, piece in enumerate(pieces):
-                new = ET.Element(el.tag, dict(el.attrib))
-                new.set("d", piece)
-                new.tail = el.tail
-                parent.insert(pos + k, new)
-            split += 1
-    ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
-    return split
-
-
-def _pieces(d: str, limit: int, filled: bool) -> list[str]:
-    subpaths = [s for s in _SUBPATH.split(d) if s.strip()]
-    sizes = [len(_COMMANDS.findall(s)) for s in subpaths]
-    if filled:
-        first = _orientation(subpaths[0])
-        can_cut = [k == 0 or _orientation(s) == first for k, s in enumerate(subpaths)]
-    else:
-        can_cut = [True] * len(subpaths)
-    pieces: list[str] = []
-    current: list[str] = []
-    count = 0
-    for s, n, cut in zip(subpaths, sizes, can_cut):
-        if cut and current and count + n > limit:
-            pieces.append("".join(current))
-            current, count = [], 0
-        current.append(s)
-        count += n
-    if current:
-        pieces.append("".join(current))
-    return pieces
-
-
-def _orientation(subpath: str) -> int:
-    """Sign of the shoelace area of a ring given as "M x,y L x,y ... Z"."""
-    nums = np.array([float(v) for v in _NUM.findall(subpath)])
-    if len(nums) < 6:
-        return 0
-    xy = nums[: len(nums) // 2 * 2].reshape(-1, 2)
-    x, y = xy[:, 0], xy[:, 1]
-    area = float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
-    return 1 if area > 0 else -1 if area < 0 else 0

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.editing.freeform import ClipByNeighbour
 from territory_desk.services.freeform import FreeformIssues, freeform_issues
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.doc_model import DocModel
 
 MAX_ROWS = 200
 REFRESH_MS = 250

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from territory_desk.domain.model.errors import TerritoryDeskError
-from territory_desk.ui.shell.doc_model import DocModel
-from territory_desk.ui.panels import fmt_value, style_list_table
+from territory_desk.domain.reps.matching import match_reps
+from territory_desk.ui.doc_model import DocModel
+from territory_desk.ui.panels.common import fmt_value, style_list_table
 
 COL_NAME, COL_HOME, COL_CAPACITY, COL_TERRITORIES, COL_WORKLOAD, COL_SCORE = range(6)
 HEADERS = ["Rep", "Home", "Capacity", "Territories", "Workload", "Match"]
@@ -82,8 +83,6 @@ class RepPanel(QWidget):
     def compute_rows(self) -> tuple[list[dict], str]:
         """One dict per rep (name, home, capacity, territories, workload, utilisation, score) and the
         summary line, from the live document."""
-        from territory_desk.domain.reps.matching import match_reps
-
         doc = self.model.doc
         project, sc, stats = doc.project, doc.scenario, doc.stats()
         result, note = None, ""

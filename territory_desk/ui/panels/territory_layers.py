@@ -1,8 +1,8 @@
-"""The "Layers" dock: territory layers (segments) with their rules, the accounts each routes and
+"""The "Territory layers" dock: territory layers with their rules, the accounts each routes and
 their scenarios (the live plan marked, the active one bold), and the pinned accounts of the active
 scenario.
 
-Every edit is one undo step through ``DocModel.push``. Layer dialogs are opened with ``open()``
+Every edit is one undo step through ``DocModel.push``. Territory layer dialogs are opened with ``open()``
 (``self.dialog``) and confirmations sit in ``_confirm`` so tests can drive or replace them.
 """
 from __future__ import annotations
@@ -19,8 +19,9 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.editing.territory_layers import AddLayer, DeleteLayer, EditLayer, MoveLayer, PromoteScenario, UnpinAccounts
 from territory_desk.domain.model.territory_layers import find_layer
 from territory_desk.services.territory_layers import layer_summaries, pin_rows
-from territory_desk.ui.shell.doc_model import DocModel
-from territory_desk.ui.panels import compact_toolbar
+from territory_desk.ui.dialogs.territory_layer_dialog import TerritoryLayerDialog
+from territory_desk.ui.doc_model import DocModel
+from territory_desk.ui.panels.common import compact_toolbar
 
 KIND_ROLE = Qt.ItemDataRole.UserRole  # ("layer", name) or ("scenario", name)
 LIVE_COLOUR = "#2e7d32"
@@ -38,7 +39,7 @@ def _dot(color: str) -> QIcon:
     return QIcon(pm)
 
 
-class LayerPanel(QWidget):
+class TerritoryLayerPanel(QWidget):
     pinRequested = Signal()  # "Pin accounts…": the window opens the pin dialog
 
     def __init__(self, model: DocModel, parent: QWidget | None = None):
@@ -50,7 +51,7 @@ class LayerPanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("layerTree")
         self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["Layer / scenario", "Rule", "Accounts"])
+        self.tree.setHeaderLabels(["Territory layer / scenario", "Rule", "Accounts"])
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -83,13 +84,15 @@ class LayerPanel(QWidget):
 
     def _build_actions(self) -> None:
         A = self._action
-        self.act_add = A("Add layer…", self.add_layer, "Add a territory layer (a segment with an account rule)", "Add")
-        self.act_edit = A("Edit layer…", self.edit_layer, "Rename the layer or change its rule", "Edit")
-        self.act_delete = A("Delete layer…", self.delete_layer, short="Delete")
+        self.act_add = A("Add territory layer…", self.add_layer,
+                         "Add a territory layer: the accounts a rule chooses, with their own territories", "Add")
+        self.act_edit = A("Edit territory layer…", self.edit_layer, "Rename the territory layer or change its rule",
+                          "Edit")
+        self.act_delete = A("Delete territory layer…", self.delete_layer, short="Delete")
         self.act_up = A("Move up", lambda: self.move_layer(-1), "Earlier in the routing order (takes accounts first)", "▲")
         self.act_down = A("Move down", lambda: self.move_layer(1), "Later in the routing order", "▼")
-        self.act_switch = A("Switch to scenario", self.switch_scenario, "Edit this scenario (and its layer)", "Switch")
-        self.act_promote = A("Promote to live plan", self.promote, "Make the scenario the plan in force of its layer",
+        self.act_switch = A("Switch to scenario", self.switch_scenario, "Edit this scenario (in its territory layer)", "Switch")
+        self.act_promote = A("Promote to live plan", self.promote, "Make the scenario the plan in force of its territory layer",
                              "Promote")
         self.act_pin = A("Pin accounts…", self.pinRequested.emit, "Pin accounts chosen from a list to a territory",
                          "Pin…")
@@ -135,7 +138,7 @@ class LayerPanel(QWidget):
         try:
             summaries = layer_summaries(project)
         except TerritoryDeskError as exc:  # a rule that no longer fits the accounts
-            self.tree.addTopLevelItem(QTreeWidgetItem([f"Layers cannot be evaluated: {exc}"]))
+            self.tree.addTopLevelItem(QTreeWidgetItem([f"Territory layers cannot be evaluated: {exc}"]))
             summaries = []
         for s in summaries:
             item = QTreeWidgetItem([s.label, s.rule or ("every account" if not s.name else "every account left"),
@@ -258,20 +261,16 @@ class LayerPanel(QWidget):
         dialog.open()
 
     def add_layer(self) -> None:
-        from territory_desk.ui.dialogs.territory_layer_dialog import LayerDialog
-
-        self._open(LayerDialog(self.model.doc.project, None, self, self.current_scenario()),
+        self._open(TerritoryLayerDialog(self.model.doc.project, None, self, self.current_scenario()),
                    lambda v: self.model.push(AddLayer(v["name"], v["rule"], v["kind"], v["description"],
                                                       v["from_scenario"], v["copy_assignment"])))
 
     def edit_layer(self) -> None:
-        from territory_desk.ui.dialogs.territory_layer_dialog import LayerDialog
-
         name = self.current_layer()
         if not name:
             return
         layer = find_layer(self.model.doc.project, name)
-        self._open(LayerDialog(self.model.doc.project, layer, self),
+        self._open(TerritoryLayerDialog(self.model.doc.project, layer, self),
                    lambda v: self.model.push(EditLayer(name, v["name"], v["rule"], v["description"])))
 
     def delete_layer(self) -> None:

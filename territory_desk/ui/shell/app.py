@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from territory_desk import __version__
+from territory_desk.resources_path import app_icon_path
+from territory_desk.ui.shell.main_window import MainWindow
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -18,8 +19,6 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("territory_desk")
     QCoreApplication.setApplicationVersion(__version__)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    from territory_desk.resources_path import app_icon_path
-
     app.setWindowIcon(QIcon(str(app_icon_path())))
     QGuiApplication.setDesktopFileName("territory-desk")
     return app  # type: ignore[return-value]
@@ -44,11 +43,9 @@ def run_gui(project: str | None = None, selftest: bool = False) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a self-test needs no screen
     app = make_app()
     if selftest:
-        from territory_desk.ui.shell.selftest import run_selftest
+        from territory_desk.ui.shell.selftest import run_selftest  # QtTest: loaded for the self-test only
 
         return run_selftest(app, project)
-    from territory_desk.ui.shell.main_window import MainWindow
-
     win = MainWindow()
     app.installEventFilter(_FileOpenFilter(win))
     if QSettings().value("window/geometry"):
@@ -63,14 +60,3 @@ def run_gui(project: str | None = None, selftest: bool = False) -> int:
             return 2
     return app.exec()
 
-
-def demo_path_for_selftest() -> str:
-    """projects/demo.gpkg when present, else a demo built in a temporary folder."""
-    here = os.path.join("projects", "demo.gpkg")
-    if os.path.exists(here):
-        return here
-    from territory_desk.services.project_files import create_demo
-
-    path = os.path.join(tempfile.mkdtemp(prefix="territory-desk-selftest-"), "demo.gpkg")
-    create_demo(path)
-    return path

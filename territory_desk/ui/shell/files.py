@@ -10,12 +10,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.services import session_files as sf
-from territory_desk.services.project_files import open_document, save_document
-from territory_desk.ui.shell.workers import run_in_background, run_with_progress
+from territory_desk.services.project_files import create_demo, new_project_from_units, open_document, save_document
+from territory_desk.ui.workers import run_in_background, run_with_progress
 
 UNIT_FILE_SUFFIXES = (".shp", ".geojson", ".json", ".kml", ".kmz", ".zip", ".gml", ".fgb")
 MAX_RECENT = 8
-_OPEN_IN_THIS_PROCESS: set[str] = set()
+_OPEN_IN_THIS_PROCESS: set[str] = set()  # shared on purpose: a project open in one window opens read-only in another
 
 
 class ProjectActions:
@@ -24,6 +24,7 @@ class ProjectActions:
     def init_project_actions(self) -> None:
         self._autosave_worker = None
         self._lock_held: str | None = None
+        self._recovered_dirty = False  # restored or repaired on open: unsaved although the stack is clean
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         seconds = int(QSettings().value("autosave/seconds", 60))
@@ -40,10 +41,12 @@ class ProjectActions:
             path += ".gpkg"
         return path
 
-    def _ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
+    def ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
+        """A question with ``buttons``; the button chosen (tests and the self-test replace this)."""
         return QMessageBox.question(self, title, text, buttons, default)
 
-    def _error(self, text: str) -> None:
+    def show_error(self, text: str) -> None:
+        """A warning box: what went wrong, in one line (every area reports failures here)."""
         QMessageBox.warning(self, "territory_desk", text)
 
     def _notice(self, title: str, text: str) -> None:
@@ -68,9 +71,7 @@ class ProjectActions:
         self._refresh_recent_menu()
 
     def _refresh_recent_menu(self) -> None:
-        menu = getattr(self, "recent_menu", None)
-        if menu is None:
-            return
+        menu = self.recent_menu
         menu.clear()
         for p in self.recent_files():
             menu.addAction(p, lambda p=p: self.open_path(p))
@@ -87,47 +88,15 @@ class ProjectActions:
         path = os.path.abspath(path)
         if not self.maybe_save():
             return False
-        read_only = False
-        if path in _OPEN_IN_THIS_PROCESS and path != (self.model.doc.path if self.model else None):
-            answer = self._ask("Project already open", f"{path} is open in another window.\nOpen it read-only?",
-                               QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                               QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Open:
-                return False
-            read_only = True
-        elif not read_only and sf.lock_owner(path) is not None and not sf.acquire_lock(path):
-            owner = sf.lock_owner(path) or {}
-            answer = self._ask("Project in use",
-                               f"{os.path.basename(path)} is being edited by another territory_desk "
-                               f"(process {owner.get('pid')} on {owner.get('host')}).\nOpen it read-only?",
-                               QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                               QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Open:
-                return False
-            read_only = True
+        read_only = self._read_only_if_in_use(path)
+        if read_only is None:
+            return False
         try:
             doc = run_with_progress(self, f"Opening {os.path.basename(path)}…", lambda: open_document(path))
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.show_error(str(exc))
             return False
-        recovered = False
-        if not read_only:
-            data = sf.pending_recovery(path)
-            if data is not None:
-                answer = self._ask("Recover unsaved edits?",
-                                   f"territory_desk was not closed cleanly while editing {os.path.basename(path)}.\n"
-                                   "Restore the edits from the last autosave?",
-                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                   QMessageBox.StandardButton.Yes)
-                if answer == QMessageBox.StandardButton.Yes:
-                    try:
-                        sf.apply_recovery(doc.project, data)
-                        doc.rebuild()
-                        recovered = True
-                    except TerritoryDeskError as exc:
-                        self._error(str(exc))
-                else:
-                    sf.discard_recovery(path)
+        recovered = not read_only and self._offer_recovery(doc, path)
         self._release_current()
         if not read_only:
             sf.acquire_lock(path)
@@ -148,14 +117,48 @@ class ProjectActions:
                          + ("\n\nThe file itself is unchanged until you save." if not read_only else ""))
         return True
 
+    def _read_only_if_in_use(self, path: str) -> bool | None:
+        """False when the project is free to edit; True when it is open elsewhere (this process or
+        another) and the user chose to open it read-only; None when they cancelled."""
+        B = QMessageBox.StandardButton
+        if path in _OPEN_IN_THIS_PROCESS and path != (self.model.doc.path if self.model else None):
+            question = ("Project already open", f"{path} is open in another window.\nOpen it read-only?")
+        elif sf.lock_owner(path) is not None and not sf.acquire_lock(path):
+            owner = sf.lock_owner(path) or {}
+            question = ("Project in use", f"{os.path.basename(path)} is being edited by another territory_desk "
+                                          f"(process {owner.get('pid')} on {owner.get('host')}).\nOpen it read-only?")
+        else:
+            return False
+        return True if self.ask(*question, B.Open | B.Cancel, B.Cancel) == B.Open else None
+
+    def _offer_recovery(self, doc, path: str) -> bool:
+        """Restore the autosaved edits of a session that did not end cleanly, if the user wants them.
+        True when they were restored."""
+        data = sf.pending_recovery(path)
+        if data is None:
+            return False
+        answer = self.ask("Recover unsaved edits?",
+                          f"territory_desk was not closed cleanly while editing {os.path.basename(path)}.\n"
+                          "Restore the edits from the last autosave?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            sf.discard_recovery(path)
+            return False
+        try:
+            sf.apply_recovery(doc.project, data)
+            doc.rebuild()
+        except TerritoryDeskError as exc:
+            self.show_error(str(exc))
+            return False
+        return True
+
     def open_demo(self) -> None:
         path = os.path.join("projects", "demo.gpkg")
         if not os.path.exists(path):
             base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
             path = os.path.join(base or os.getcwd(), "demo.gpkg")
             if not os.path.exists(path):
-                from territory_desk.services.project_files import create_demo
-
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 run_with_progress(self, "Building the US demo project…", lambda: create_demo(path))
         self.open_path(path)
@@ -163,12 +166,10 @@ class ProjectActions:
     def new_demo_dialog(self) -> None:
         path = self._ask_save_path("Save the demo project as", "demo.gpkg")
         if path:
-            from territory_desk.services.project_files import create_demo
-
             try:
                 run_with_progress(self, "Building the US demo project…", lambda: create_demo(path))
             except TerritoryDeskError as exc:
-                self._error(str(exc))
+                self.show_error(str(exc))
                 return
             self.open_path(path)
 
@@ -180,13 +181,11 @@ class ProjectActions:
         path = self._ask_save_path("Save the new project as", os.path.splitext(units_path)[0] + "-project.gpkg")
         if not path:
             return
-        from territory_desk.services.project_files import new_project_from_units
-
         try:
             _, report = run_with_progress(self, "Reading the base layer and building adjacency…",
                                           lambda: new_project_from_units(path, units_path))
         except TerritoryDeskError as exc:
-            self._error(str(exc))
+            self.show_error(str(exc))
             return
         self.open_path(path)
         self.show_message(report.splitlines()[0])
@@ -216,7 +215,7 @@ class ProjectActions:
         try:
             run_with_progress(self, f"Saving {os.path.basename(path)}…", lambda: save_document(doc, path))
         except (TerritoryDeskError, OSError) as exc:
-            self._error(f"Could not save: {exc}")
+            self.show_error(f"Could not save: {exc}")
             return False
         path = os.path.abspath(path)
         if old and os.path.abspath(old) != path:
@@ -239,10 +238,10 @@ class ProjectActions:
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes. False when the user cancelled."""
-        if self.model is None or not (self.model.dirty or getattr(self, "_recovered_dirty", False)):
+        if self.model is None or not (self.model.dirty or self._recovered_dirty):
             return True
         B = QMessageBox.StandardButton
-        answer = self._ask("Unsaved changes", "Save the changes to the project before closing it?",
+        answer = self.ask("Unsaved changes", "Save the changes to the project before closing it?",
                            B.Save | B.Discard | B.Cancel, B.Save)
         if answer == B.Save:
             return self.save()
@@ -305,18 +304,3 @@ class ProjectActions:
                 self.show_message(f"Cannot open {os.path.basename(path)}: not a project or GIS file")
             event.acceptProposedAction()
             return
-
-    # ---- basemap ----------------------------------------------------------------------------------
-    def load_basemap(self, doc):
-        """State outlines from the bundled Census data when the project lies in the US."""
-        try:
-            from territory_desk.domain.model.projection import lonlat_bounds
-            from territory_desk.io.bundled_data import CENSUS_CRS, read_states
-
-            xmin, ymin, xmax, ymax = lonlat_bounds(doc.project.units.geometry, doc.project.units.source_crs)
-            if xmax < -130 or xmin > -60 or ymax < 20 or ymin > 55:
-                return None
-            return read_states().geometry.values, CENSUS_CRS
-        except Exception as exc:  # the basemap is decoration: never fail an open because of it
-            self.show_message(f"State outlines not shown: {exc}")
-            return None

@@ -1,21 +1,30 @@
 """The main window: map canvas in the centre, Territories dock on the left, Metrics dock on the right,
-menus, toolbar, status bar. File workflows live in project_actions.py."""
+menus, toolbar, status bar. File workflows live in files.py; each feature area (ui/areas/) installs
+its menus, docks and tools from the one list ``AREAS``."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget, QLabel, QMainWindow, QMessageBox,
-)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
 
-from territory_desk.domain.editing.territories import MoveUnits
+from territory_desk import __version__
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.model.territories import UNASSIGNED
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.io.tables.limits import DEFAULT_LIMITS, ReadLimits
+from territory_desk.services.map_specs import basemap_for
+from territory_desk.ui.areas import compare, export, freeform, imports, kpis, leads, optimize, reps, territory_layers
+from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.shell.files import ProjectActions
+from territory_desk.ui.shell.start_page import start_page_for
 from territory_desk.ui.shell.undo_view import undo_history_view
 
-TOOLS = [("select", "Select", "S"), ("lasso", "Lasso", "L"), ("paint", "Paint", "P"), ("pan", "Pan", "H")]
+# the canvas's built-in tools: name, action text, shortcut (areas add their own tools)
+TOOL_ACTIONS = [("select", "Select", "S"), ("lasso", "Lasso", "L"), ("paint", "Paint", "P"), ("pan", "Pan", "H")]
+# the feature areas, installed in this order (their entries join the menus in it): window.areas[name]
+AREAS = [("imports", imports), ("optimize", optimize), ("export", export), ("reps", reps),
+         ("territory_layers", territory_layers), ("leads", leads), ("compare", compare), ("kpis", kpis),
+         ("freeform", freeform)]
 
 
 class MainWindow(ProjectActions, QMainWindow):
@@ -28,9 +37,12 @@ class MainWindow(ProjectActions, QMainWindow):
         self.resize(1400, 900)
         self.setAcceptDrops(True)
         self.model: DocModel | None = None
-        self.canvas = None
+        self.canvas = None  # the open project's MapCanvas, its TerritoryPanel and MetricsPanel
+        self.territory_panel = self.metrics_panel = None
         self.read_only = False
         self.area_menu_actions: dict[str, list[QAction]] = {}
+        self.areas: dict[str, QObject] = {}  # each area's controller by name (see AREAS)
+        self.read_limits: ReadLimits = DEFAULT_LIMITS  # for files read this session (raised when the user agrees)
         self._build_docks()
         self._build_actions()
         self._build_menus()
@@ -99,7 +111,7 @@ class MainWindow(ProjectActions, QMainWindow):
         self.act_history.setText("Undo &history")
         self.tool_group = QActionGroup(self)
         self.tool_actions = {}
-        for key, text, sc in TOOLS:
+        for key, text, sc in TOOL_ACTIONS:
             a = self._act(text, lambda checked, k=key: self.canvas and self.canvas.set_tool(k), sc, checkable=True)
             self.tool_group.addAction(a)
             self.tool_actions[key] = a
@@ -136,19 +148,8 @@ class MainWindow(ProjectActions, QMainWindow):
             t.addAction(a)
         self.menus = {"file": f, "edit": e, "territories": self.territory_menu, "scenarios": self.scenario_menu,
                       "view": v, "tools": t}
-        from territory_desk.ui.areas import compare as compare_actions
-        from territory_desk.ui.areas import export as export_actions
-        from territory_desk.ui.areas import freeform as freeform_actions
-        from territory_desk.ui.areas import imports as import_actions
-        from territory_desk.ui.areas import kpis as kpi_actions
-        from territory_desk.ui.areas import leads as lead_actions
-        from territory_desk.ui.areas import optimize as optimize_actions
-        from territory_desk.ui.areas import reps as rep_actions
-        from territory_desk.ui.areas import territory_layers as segment_actions
-
-        for area in (import_actions, optimize_actions, export_actions, rep_actions, segment_actions,
-                     lead_actions, compare_actions, kpi_actions, freeform_actions):
-            area.install(self)
+        for name, area in AREAS:
+            self.areas[name] = area.install(self)
         h = mb.addMenu("&Help")
         h.addAction(self._act("&About territory_desk", self.about))
         tb = self.addToolBar("Main")
@@ -170,12 +171,11 @@ class MainWindow(ProjectActions, QMainWindow):
             sb.addPermanentWidget(w)
 
     def _show_start_page(self) -> None:
-        from territory_desk.ui.shell.start_page import start_page_for
-
         self.setCentralWidget(start_page_for(self))
 
     # ---- the open document ----------------------------------------------------------------------
     def set_document(self, doc: Document, read_only: bool = False) -> None:
+        # the editor's canvas and panels load with the first project (~0.15 s): the start page needs none
         from territory_desk.ui.canvas.map_canvas import MapCanvas
         from territory_desk.ui.panels.metrics.panel import MetricsPanel
         from territory_desk.ui.panels.territories.panel import TerritoryPanel
@@ -193,7 +193,7 @@ class MainWindow(ProjectActions, QMainWindow):
         if not QSettings().value("window/state"):
             QTimer.singleShot(0, self._size_docks)  # once the new panels are laid out
         self._fill_territory_menu()
-        basemap = self.load_basemap(doc)
+        basemap = basemap_for(doc.project)  # state outlines when the project lies in the US
         if basemap is not None:
             self.canvas.set_basemap(*basemap)
         for key, a in self.layer_actions.items():
@@ -322,7 +322,5 @@ class MainWindow(ProjectActions, QMainWindow):
             self.canvas.zoom_to_territory(self.model.active_territory)
 
     def about(self) -> None:
-        from territory_desk import __version__
-
         QMessageBox.about(self, "About territory_desk",
                           f"<b>territory_desk {__version__}</b><p>Open-source sales territory planning.</p>")

@@ -14,6 +14,9 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from territory_desk.services.project_files import create_demo
+from territory_desk.ui.shell.main_window import MainWindow
+
 
 class SelftestFailure(Exception):
     pass
@@ -39,21 +42,28 @@ def _paint_target(doc) -> tuple[int, int]:
     raise SelftestFailure("the project has no unit on a border between two unlocked territories")
 
 
-def run_selftest(app: QApplication, project: str | None) -> int:
-    from territory_desk.ui.shell.app import demo_path_for_selftest
-    from territory_desk.ui.shell.main_window import MainWindow
+def demo_path_for_selftest(work: str) -> str:
+    """projects/demo.gpkg when present, else a demo built in the folder ``work``."""
+    here = os.path.join("projects", "demo.gpkg")
+    if os.path.exists(here):
+        return here
+    path = os.path.join(work, "built-demo.gpkg")
+    create_demo(path)
+    return path
 
+
+def run_selftest(app: QApplication, project: str | None) -> int:
     t0 = time.perf_counter()
     work = tempfile.mkdtemp(prefix="territory-desk-selftest-")
     # the user's settings (recent files, window layout) are not the self-test's business
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, work)
     try:
-        source = project or demo_path_for_selftest()
+        source = project or demo_path_for_selftest(work)
         _check(os.path.exists(source), f"{source}: no such file")
         path = os.path.join(work, os.path.basename(source))
         shutil.copy(source, path)  # never touch the user's file
         win = MainWindow()
-        win._ask = lambda *a, **k: None  # no dialogs in a self-test  # type: ignore[method-assign]
+        win.ask = lambda *a, **k: None  # no dialogs in a self-test  # type: ignore[method-assign]
         win.resize(1400, 900)
         win.show()
         _check(win.open_path(path), f"could not open {source}")

@@ -23,7 +23,7 @@ def demo_file(tmp_path_factory):
 
 def _open(window, qtbot, demo_file):
     assert window.open_path(demo_file)
-    qtbot.waitUntil(lambda: window.export_actions.act_export.isEnabled())
+    qtbot.waitUntil(lambda: window.areas["export"].act_export.isEnabled())
 
 
 def _drive_dialog(qtbot, steps):
@@ -52,7 +52,7 @@ def _type_path(qtbot, dialog, path):
 
 
 def test_menus_have_export_and_copy(window, qtbot, demo_file):
-    acts = window.export_actions
+    acts = window.areas["export"]
     file_actions = window.menus["file"].actions()
     assert file_actions.index(acts.act_export) < file_actions.index(window.act_quit)
     assert acts.act_copy_map in window.menus["edit"].actions()
@@ -72,8 +72,8 @@ def test_export_csv_through_the_dialog(window, qtbot, demo_file, tmp_path):
         _type_path(qtbot, dialog, out)
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
 
-    window.export_actions._run_dialog = _drive_dialog(qtbot, steps)
-    window.export_actions.act_export.trigger()
+    window.areas["export"]._run_dialog = _drive_dialog(qtbot, steps)
+    window.areas["export"].act_export.trigger()
     with open(out, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == 1 + len(window.model.doc.project.units)
@@ -96,8 +96,8 @@ def test_export_region_pdf_with_preview(window, qtbot, demo_file, tmp_path):
         _type_path(qtbot, dialog, out)
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
 
-    window.export_actions._run_dialog = _drive_dialog(qtbot, steps)
-    window.export_actions.act_export.trigger()
+    window.areas["export"]._run_dialog = _drive_dialog(qtbot, steps)
+    window.areas["export"].act_export.trigger()
     assert seen["status"] == ""
     pix = seen["preview"]
     assert not pix.isNull() and pix.width() > 300
@@ -111,7 +111,7 @@ def test_export_region_pdf_with_preview(window, qtbot, demo_file, tmp_path):
 
 def test_export_error_is_one_line(window, qtbot, demo_file, tmp_path):
     _open(window, qtbot, demo_file)
-    path = window.export_actions.run_export({"fmt": "png", "out": str(tmp_path / "no" / "map.png")})
+    path = window.areas["export"].run_export({"fmt": "png", "out": str(tmp_path / "no" / "map.png")})
     assert path is None
     assert len(window.errors) == 1 and "does not exist" in window.errors[0] and "\n" not in window.errors[0]
 
@@ -153,8 +153,8 @@ def test_csv_export_protects_formula_cells_unless_the_box_is_cleared(window, qtb
             _type_path(qtbot, dialog, out)
             qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
 
-        window.export_actions._run_dialog = _drive_dialog(qtbot, steps)
-        window.export_actions.act_export.trigger()
+        window.areas["export"]._run_dialog = _drive_dialog(qtbot, steps)
+        window.areas["export"].act_export.trigger()
         with open(out, newline="", encoding="utf-8") as fh:
             return {r[3] for r in list(csv.reader(fh))[1:]}
 

@@ -4,7 +4,6 @@ still down, release (one undo step), undo; refusals, rectangle, circle, split, v
 the overlaps dock and its fix, from units, save, rendering."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ def fwin(qtbot, window, tmp_path):
     path = tmp_path / "grid.gpkg"
     save_project(known_project(), path)
     assert window.open_path(str(path))
-    assert window.freeform.new_scenario("Drawn")
+    assert window.areas["freeform"].new_scenario("Drawn")
     window.canvas.flush()
     return window
 
@@ -115,7 +114,7 @@ def test_crossing_outline_refused_with_a_message(qtbot, fwin):
     canvas = w.canvas
     for i, j in [(0, 0), (3, 0), (9, 9)]:
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pt(w, i, j))
-    tool = canvas._tools["freeform_polygon"]
+    tool = canvas.tools["freeform_polygon"]
     assert len(tool.points) == 3
     qtbot.keyClick(canvas, Qt.Key.Key_Backspace)
     assert len(tool.points) == 2
@@ -164,7 +163,7 @@ def test_rectangle_circle_split_insert_and_delete_vertices(qtbot, fwin):
     assert len(shapely.get_coordinates(sc.shapes[sc.territories[0].id])) == n0 + 1
     assert accounts(w) == [4, 1, 2]
     qtbot.mouseMove(canvas, mid)
-    assert canvas._tools["freeform_edit"].hover_vertex >= 0
+    assert canvas.tools["freeform_edit"].hover_vertex >= 0
     qtbot.keyClick(canvas, Qt.Key.Key_Delete)
     assert len(shapely.get_coordinates(sc.shapes[sc.territories[0].id])) == n0
     assert model.undo_stack.undoText() == "Delete vertex"
@@ -190,8 +189,8 @@ def test_overlaps_dock_lists_and_clips(qtbot, fwin):
     drag(qtbot, w, pt(w, 0, 0), pt(w, 3, 2))
     drag(qtbot, w, pt(w, 2, 0), pt(w, 5, 2))
     assert accounts(w) == [6, 6]
-    panel = w.freeform.panel
-    assert w.freeform.dock.isVisible()
+    panel = w.areas["freeform"].panel
+    assert w.areas["freeform"].dock.isVisible()
     qtbot.waitUntil(lambda: panel.overlaps.topLevelItemCount() == 1, timeout=3000)
     item = panel.overlaps.topLevelItem(0)
     assert item.text(1) == "2" and item.childCount() == 2
@@ -209,14 +208,14 @@ def test_overlaps_dock_lists_and_clips(qtbot, fwin):
 
     model.push(SwitchScenario("Base"))
     assert not w.tool_actions["freeform_edit"].isEnabled() and w.canvas.tool == "select"
-    assert not w.freeform.dock.isVisible()
+    assert not w.areas["freeform"].dock.isVisible()
 
 
 def test_from_selected_units_save_and_reopen(qtbot, fwin):
     w, model = fwin, fwin.model
     p = model.doc.project
     model.set_selection([p.units.index_of(u) for u in ("U0000", "U0001", "U0100")])
-    w.freeform.act_from_units.trigger()
+    w.areas["freeform"].act_from_units.trigger()
     assert accounts(w) == [3] and model.selection == set()
     qtbot.keyClick(w, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert not w.isWindowModified() and w.errors == []
@@ -226,8 +225,8 @@ def test_from_selected_units_save_and_reopen(qtbot, fwin):
     assert shapely.equals_exact(next(iter(sc.shapes.values())), next(iter(model.doc.scenario.shapes.values())),
                                 tolerance=1e-4)
     # Scenarios → New freeform scenario… asks for a name
-    w.freeform._ask_name = lambda default: "Second"
-    w.freeform.act_new_scenario.trigger()
+    w.areas["freeform"]._ask_name = lambda default: "Second"
+    w.areas["freeform"].act_new_scenario.trigger()
     assert model.doc.scenario.name == "Second" and model.doc.scenario.shapes == {} and accounts(w) == []
     assert w.canvas.tool == "freeform_polygon"
     model.undo_stack.undo()
@@ -245,14 +244,14 @@ def test_render_overlaps_and_handles(qtbot, fwin):
     w.model.set_active_territory(0)
     qtbot.mouseMove(canvas, pt(w, 3.2, 3.1))
     canvas.flush()
-    w.freeform.panel.refresh()
-    w.freeform.dock.raise_()
+    w.areas["freeform"].panel.refresh()
+    w.areas["freeform"].dock.raise_()
     SHOTS.mkdir(exist_ok=True)
     image = canvas.grab().toImage()
     image.save(str(SHOTS / "canvas_freeform.png"))
     w.grab().save(str(SHOTS / "window_freeform.png"))
     # the overlap is hatched: inside it, pixels differ from one to the next along a diagonal
-    a, b = w.freeform.overlay.shapes()
+    a, b = w.areas["freeform"].overlay.shapes()
     inside = shapely.point_on_surface(shapely.intersection(a, b))
     c = canvas.world_to_screen(inside.x, inside.y).toPoint()
     colours = {image.pixelColor(c.x() + d, c.y()).name() for d in range(-6, 7)}

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.editing.document import Document
-from territory_desk.ui.canvas import UNITS_MIME, MapCanvas
+from territory_desk.ui.canvas.map_canvas import UNITS_MIME, MapCanvas
 from territory_desk.ui.canvas.qt_buffers import FAST_POLYGONF, path_from_coords, polygonf
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.doc_model import DocModel
 
 from tests.conftest import make_grid_project
 

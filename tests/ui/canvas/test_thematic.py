@@ -48,7 +48,7 @@ def _nearest(color: QColor, candidates: list[QColor]) -> int:
 
 def test_thematic_overlay_colours_units_by_class(shown, qtbot, tmp_path):
     w = shown
-    ka = w.kpi_actions
+    ka = w.areas["kpis"]
     spec = ThematicSpec("population", "equal_interval", 3, "Blues")
     ka._ask_thematic = lambda current: spec
     ka.act_thematic.trigger()  # View → Thematic map… (the dialog answers ``spec``)
@@ -80,7 +80,7 @@ def test_thematic_kpi_follows_edits(shown, qtbot):
     from territory_desk.domain.editing.territories import MoveUnits
 
     w = shown
-    ka = w.kpi_actions
+    ka = w.areas["kpis"]
     assert ka.show_thematic(ThematicSpec("kpi:accounts", "quantiles", 3, "YlOrRd", "all"))
     before = ka.thematic_overlay.layer.values.copy()
     a = w.model.doc.scenario.assignment
@@ -92,7 +92,7 @@ def test_thematic_kpi_follows_edits(shown, qtbot):
 
 def test_heat_map_layer(shown, qtbot, tmp_path):
     w = shown
-    ka = w.kpi_actions
+    ka = w.areas["kpis"]
     ka.act_heatmap.trigger()
     assert ka.heatmap_overlay in w.canvas.overlays
     image = w.canvas.grab().toImage()
@@ -109,6 +109,25 @@ def test_heat_map_layer(shown, qtbot, tmp_path):
     overlay = ka.heatmap_overlay
     ka.act_heatmap.trigger()
     assert ka.heatmap_overlay is None and overlay not in w.canvas.overlays
+
+
+def test_exports_show_the_map_layers_on_the_canvas(shown, qtbot):
+    """The thematic map and heat map shown on the canvas go into File → Export… and Copy map."""
+    w = shown
+    ka, export = w.areas["kpis"], w.areas["export"]
+    assert w.canvas.export_options() == {}
+    spec = ThematicSpec("population", "equal_interval", 3, "Blues")
+    assert ka.show_thematic(spec)
+    ka.act_heatmap.trigger()
+    assert w.canvas.export_options() == {"thematic": spec, "heatmap": True}
+    dialog = export.make_dialog()
+    try:
+        assert dialog.map_extras == {"thematic": spec, "heatmap": True}
+    finally:
+        dialog.deleteLater()
+    ka.act_heatmap.trigger()
+    ka.show_thematic(None)
+    assert w.canvas.export_options() == {}
 
 
 def _count_near(image: QImage, color: QColor, tol: int = 12) -> int:

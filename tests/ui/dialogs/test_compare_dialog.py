@@ -57,10 +57,10 @@ def test_compare_dialog_figures_overlay_sort_export_promote_close(qtbot, window,
 
     plain = colour_of_unit0()
     assert set(plain) == {p.scenario.territories[0].color}
-    act = window.compare_actions.act_compare
+    act = window.areas["compare"].act_compare
     assert act in window.menus["scenarios"].actions() and act.isEnabled()
     act.trigger()
-    d = window.compare_actions.dialog
+    d = window.areas["compare"].dialog
     qtbot.waitExposed(d)
     assert (d.combo_a.currentText(), d.combo_b.currentText()) == ("Base", "Plan B")
     assert d.summary.text().startswith("2 units change territory (5.6 % of 36)")
@@ -101,8 +101,8 @@ def test_compare_dialog_figures_overlay_sort_export_promote_close(qtbot, window,
 
 
 def test_comparison_follows_edits_and_choices(qtbot, window, plans):
-    window.compare_actions.open_dialog("Base", "Plan B")
-    d = window.compare_actions.dialog
+    window.areas["compare"].open_dialog("Base", "Plan B")
+    d = window.areas["compare"].dialog
     assert len(overlays(window)[0]) == 2
     window.model.push(SwitchScenario("Plan B"))
     window.model.push(MoveUnits([6], 1))  # one more unit of territory 0
@@ -111,12 +111,12 @@ def test_comparison_follows_edits_and_choices(qtbot, window, plans):
     d.combo_b.setCurrentText("Base")
     assert d.summary.text().startswith("0 units change") and len(overlays(window)[0]) == 0
     window.set_document(Document(make_grid_project()))  # another project closes the comparison
-    assert window.compare_actions.dialog is None
+    assert window.areas["compare"].dialog is None
 
 
 def test_comparison_across_layers_says_so(qtbot, window, plans):
     from territory_desk.domain.editing.territory_layers import AddLayer
 
     window.model.push(AddLayer("Enterprise", "segment = Enterprise", from_scenario="Base"))
-    d = window.compare_actions.open_dialog("Base", "Enterprise plan")
-    assert "A is in 'All accounts' and B in 'Enterprise'" in d.summary.text()
+    d = window.areas["compare"].open_dialog("Base", "Enterprise plan")
+    assert "A is in the territory layer 'All accounts' and B in 'Enterprise'" in d.summary.text()

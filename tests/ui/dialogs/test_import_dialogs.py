@@ -40,9 +40,9 @@ def window(qtbot, tmp_path, make_grid):
     QSettings().clear()
     save_project(make_grid(), tmp_path / "grid.gpkg")
     w = MainWindow()
-    w._ask = lambda title, text, buttons, default: default
+    w.ask = lambda title, text, buttons, default: default
     w.errors = []
-    w._error = w.errors.append
+    w.show_error = w.errors.append
     qtbot.addWidget(w)
     w.show()
     assert w.open_path(str(tmp_path / "grid.gpkg"))
@@ -114,7 +114,7 @@ def test_mapping_dialog_preview_auto_mapping_and_keyboard_overrides(qtbot, crm):
 def test_import_accounts_from_the_file_menu_then_undo(qtbot, window, crm):
     w = window
     old = w.model.doc.project.accounts
-    w.import_actions._ask_open_path = lambda title, filters: crm
+    w.areas["imports"]._ask_open_path = lambda title, filters: crm
     seen = {}
 
     def on_mapping(d):
@@ -145,7 +145,7 @@ def test_failed_import_shows_the_report_and_changes_nothing(qtbot, window, tmp_p
     src.write_text("id,name,lat,lon\n1,a,45,-75\n2,b,46,-75\n")
     old = w.model.doc.project.accounts
     shown = []
-    ia = w.import_actions
+    ia = w.areas["imports"]
     ia._ask_mapping = lambda path, kind: (auto_map(["id", "name", "lat", "lon"]), None)
     ia._show_report = lambda report, error="": shown.append((report, error))
     assert not ia.import_accounts(str(src))
@@ -190,8 +190,8 @@ def test_import_units_dialog_then_undo_rebuilds_the_map(qtbot, window, tmp_path)
     path = write_units(tmp_path / "cells.gpkg", ids, geoms)
     old_units, old_cache = project.units, w.canvas.cache
     w.model.set_selection([0, 1])
-    w.import_actions._ask_open_path = lambda title, filters: path
-    w.import_actions._show_report = lambda report, error="": w.errors.append(report.summary())
+    w.areas["imports"]._ask_open_path = lambda title, filters: path
+    w.areas["imports"]._show_report = lambda report, error="": w.errors.append(report.summary())
 
     def on_options(d):
         assert isinstance(d, UnitImportDialog)
@@ -218,8 +218,8 @@ def test_read_only_window_refuses_imports(qtbot, window, crm):
     w = window
     w.read_only = w.model.read_only = True
     w.menus["file"].aboutToShow.emit()
-    assert not w.import_actions.act_accounts.isEnabled()
-    assert not w.import_actions.import_accounts(crm)
+    assert not w.areas["imports"].act_accounts.isEnabled()
+    assert not w.areas["imports"].import_accounts(crm)
     w.read_only = w.model.read_only = False
 
 
@@ -256,7 +256,7 @@ def test_import_reps_from_the_file_menu_then_undo(qtbot, window, tmp_path):
     src.write_text("Rep ID,Name,Home ZIP,Capacity\nR0,Ann Lee,74103,250\nR1,Bob Ray,,100\nR2,Cy Moe,,100\n")
     old = w.model.doc.project.reps
     shown = []
-    ia = w.import_actions
+    ia = w.areas["imports"]
     ia._ask_open_path = lambda title, filters: str(src)
     ia._show_report = lambda report, error="": shown.append(report)
 
@@ -284,7 +284,7 @@ def test_a_file_beyond_a_reading_limit_can_be_read_with_the_limit_raised(qtbot, 
     w.read_limits = ReadLimits(rows=2)  # the session's limits (the command line's --limits rows=2)
     src = tmp_path / "crm.csv"
     src.write_text(CSV, encoding="utf-8")
-    ia = w.import_actions
+    ia = w.areas["imports"]
     ia._ask_mapping = lambda path, kind: (None, None)
     shown, seen = [], []
     ia._show_report = lambda report, error="": shown.append(report)
@@ -306,3 +306,27 @@ def test_a_file_beyond_a_reading_limit_can_be_read_with_the_limit_raised(qtbot, 
     else:
         assert not ok and not shown and not w.errors and w.read_limits.rows == 2
         assert w.model.undo_stack.count() == 0
+
+
+def test_a_raised_limit_is_kept_by_the_window_for_the_session(window, monkeypatch):
+    """A dialog deep inside the window raises a limit: the window keeps it for the next file."""
+    from PySide6.QtWidgets import QWidget
+
+    from territory_desk.io.tables.limits import DEFAULT_LIMITS, LimitExceeded
+    from territory_desk.ui.dialogs import read_limits
+
+    assert window.read_limits == DEFAULT_LIMITS
+    monkeypatch.setattr(read_limits, "ask_raise", lambda widget, exc: True)
+    child = QWidget(QWidget(window))
+    seen = []
+
+    def read(limits):
+        seen.append(limits.rows)
+        if limits.rows < 10 * DEFAULT_LIMITS.rows:
+            raise LimitExceeded("big.csv", "too many rows", "rows", limits.rows, 10 * DEFAULT_LIMITS.rows)
+        return "read"
+
+    assert read_limits.with_raised_limits(child, read) == "read"
+    assert seen == [DEFAULT_LIMITS.rows, 10 * DEFAULT_LIMITS.rows]
+    assert window.read_limits.rows == 10 * DEFAULT_LIMITS.rows
+    assert read_limits.session_limits(QWidget(window)).rows == 10 * DEFAULT_LIMITS.rows

@@ -75,8 +75,8 @@ def test_add_a_rule_with_a_condition_checked_as_you_type_then_undo(qtbot, window
         qtbot.mouseClick(ok_button(d), Qt.MouseButton.LeftButton)
         return d.result() == QDialog.DialogCode.Accepted
 
-    window.lead_actions._run_dialog = drive
-    window.lead_actions.act_rules.trigger()
+    window.areas["leads"]._run_dialog = drive
+    window.areas["leads"].act_rules.trigger()
     assert seen["bad"].save(str(tmp_path / "lead_rules_bad_condition.png"))
     assert seen["good"].save(str(tmp_path / "lead_rules_dialog.png"))
     want = [{"name": "US by unit", "type": "unit", "when": "country = US and employees >= 10", "cap": 25,
@@ -90,14 +90,14 @@ def test_add_a_rule_with_a_condition_checked_as_you_type_then_undo(qtbot, window
 
 
 def test_cancel_and_unchanged_rules_store_nothing(qtbot, window):
-    assert window.lead_actions.act_rules in window.menus["tools"].actions()
-    assert not window.lead_actions.act_rules.isEnabled()  # no project open yet
+    assert window.areas["leads"].act_rules in window.menus["tools"].actions()
+    assert not window.areas["leads"].act_rules.isEnabled()  # no project open yet
     open_grid(window)
-    assert window.lead_actions.act_rules.isEnabled()
-    window.lead_actions._run_dialog = lambda d: False
-    assert not window.lead_actions.edit_rules()
-    window.lead_actions._run_dialog = lambda d: True
-    assert not window.lead_actions.edit_rules()
+    assert window.areas["leads"].act_rules.isEnabled()
+    window.areas["leads"]._run_dialog = lambda d: False
+    assert not window.areas["leads"].edit_rules()
+    window.areas["leads"]._run_dialog = lambda d: True
+    assert not window.areas["leads"].edit_rules()
     assert window.model.undo_stack.count() == 0
 
 

@@ -71,7 +71,7 @@ def test_dialog_collects_the_options_from_mouse_and_keyboard(qtbot, window, tmp_
 
 
 def run_design(qtbot, window, fill):
-    acts = window.optimize_actions
+    acts = window.areas["optimize"]
 
     def run_dialog(dialog):
         fill(dialog)
@@ -129,7 +129,7 @@ def test_rebalance_shows_what_moved(qtbot, window):
 
 def test_cancel_keeps_the_best_plan_so_far(qtbot, window):
     p = open_grid(window, 40, 40, seed=5)
-    acts = window.optimize_actions
+    acts = window.areas["optimize"]
 
     def fill(d):
         d.k.setValue(12)

@@ -35,7 +35,7 @@ def kpi_project():
 @pytest.fixture
 def dash(window, qtbot):
     window.set_document(Document(kpi_project()))
-    ka = window.kpi_actions
+    ka = window.areas["kpis"]
     ka.act_dashboard.trigger()  # View → KPI dashboard
     qtbot.waitUntil(lambda: ka.dock.isVisible())
     d = ka.dashboard
@@ -114,7 +114,7 @@ def test_region_level_and_edits_refresh(window, dash, qtbot):
 def test_import_snapshot_review_from_the_menus(window, dash, qtbot, tmp_path):
     from territory_desk.services.activity_imports import preview
 
-    ka = window.kpi_actions
+    ka = window.areas["kpis"]
     csv = tmp_path / "deals.csv"
     csv.write_text("Opportunity ID,Account ID,Amount,Stage,Created Date,Close Date\n"
                    f"n1,{window.model.doc.project.accounts.ids[0]},250,Closed Won,2026-07-01,2026-07-02\n"

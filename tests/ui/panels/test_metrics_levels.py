@@ -10,7 +10,7 @@ from territory_desk.domain.editing.regions import AddRegion
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.stats.hierarchy import NO_REGION
 from territory_desk.domain.model.territories import Region
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.panels.metrics.panel import MetricsPanel
 
 from tests.conftest import make_grid_project

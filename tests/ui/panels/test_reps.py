@@ -32,7 +32,7 @@ def swapped_homes():
 def open_project(window, project):
     window.set_document(Document(project))
     QApplication.processEvents()
-    return window.rep_actions.panel
+    return window.areas["reps"].panel
 
 
 def menu_action(window, menu, name):
@@ -96,7 +96,7 @@ def test_suggest_reps_from_the_menu_weights_apply_and_undo(qtbot, window, tmp_pa
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
         return dialog.result() == QDialog.DialogCode.Accepted
 
-    window.rep_actions._run_dialog = run_dialog
+    window.areas["reps"]._run_dialog = run_dialog
     action = menu_action(window, "territories", "actionSuggestReps")
     assert action.isEnabled()
     action.trigger()
@@ -136,11 +136,11 @@ def test_locked_territory_keeps_its_rep_and_the_panel_button_opens_the_dialog(qt
         assert [dialog.plan.item(r, 5).text() for r in range(3)] == ["kept", "locked", "same"]
         return False  # Cancel
 
-    window.rep_actions._run_dialog = run_dialog
+    window.areas["reps"]._run_dialog = run_dialog
     qtbot.mouseClick(panel.suggest_button, Qt.MouseButton.LeftButton)
     assert len(opened) == 1 and window.model.undo_stack.count() == 0
     window.model.read_only = True
-    assert window.rep_actions.suggest_dialog() is False and len(opened) == 1
+    assert window.areas["reps"].suggest_dialog() is False and len(opened) == 1
 
 
 def test_render_panel_and_dialog_on_the_demo(qtbot, window, tmp_path):
@@ -150,7 +150,7 @@ def test_render_panel_and_dialog_on_the_demo(qtbot, window, tmp_path):
     save_project(build_demo_project(seed=1), tmp_path / "demo.gpkg")  # a fresh clone has no projects/demo.gpkg
     window.set_document(open_document(str(tmp_path / "demo.gpkg")))
     QApplication.processEvents()
-    acts = window.rep_actions
+    acts = window.areas["reps"]
     acts.dock.show()
     acts.dock.raise_()
     panel = acts.panel

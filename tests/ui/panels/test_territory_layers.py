@@ -1,5 +1,6 @@
-"""The Layers dock and account pins as a planner uses them: add a layer with a typed rule, switch
-scenario, pick an account on the map and pin it, unpin, promote; metrics follow and undo restores."""
+"""The Territory layers dock and account pins as a planner uses them: add a territory layer with a typed
+rule, switch scenario, pick an account on the map and pin it, unpin, promote; metrics follow and undo
+restores; the feature says "territory layer" everywhere in the window."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,7 @@ def open_grid(window):
 
 
 def panel(window):
-    sa = window.segment_actions
+    sa = window.areas["territory_layers"]
     sa.dock.show()
     sa.dock.raise_()
     QApplication.processEvents()
@@ -126,7 +127,7 @@ def test_promote_from_the_scenarios_menu(qtbot, window):
     window.model.push(DuplicateScenario("Base", "Plan B"))
     p.get_scenario("Base").live = True
     window.model.push(SwitchScenario("Plan B"))
-    act = window.segment_actions.act_promote
+    act = window.areas["territory_layers"].act_promote
     assert act in window.menus["scenarios"].actions()
     act.trigger()
     assert p.get_scenario("Plan B").live and not p.get_scenario("Base").live
@@ -138,7 +139,7 @@ def test_promote_from_the_scenarios_menu(qtbot, window):
 
 def lonely_account(window, p) -> int:
     """An account inside territory 0 with no other account within 20 pixels (so a click hits it)."""
-    overlay = window.segment_actions.overlay
+    overlay = window.areas["territory_layers"].overlay
     xy = overlay.points.xy
     view = window.canvas.view
     sx, sy = view.to_screen(xy[:, 0], xy[:, 1])
@@ -158,7 +159,7 @@ def test_pin_an_account_by_clicking_it_on_the_map(qtbot, window, tmp_path):
     canvas = window.canvas
     canvas.cache.wait()
     canvas.flush()
-    sa = window.segment_actions
+    sa = window.areas["territory_layers"]
     click_action(qtbot, window, sa.act_pick)  # the toolbar's "Pick accounts" tool
     assert canvas.tool == "pick_accounts" and canvas.layer_visible("accounts")
     i = lonely_account(window, p)
@@ -193,7 +194,7 @@ def test_shift_click_picks_several_and_escape_clears(qtbot, window):
     canvas = window.canvas
     canvas.cache.wait()
     canvas.flush()
-    sa = window.segment_actions
+    sa = window.areas["territory_layers"]
     sa.act_pick.trigger()
     xy = sa.overlay.points.xy
     i = lonely_account(window, p)
@@ -213,7 +214,7 @@ def test_pin_from_the_searchable_list_and_unpin(qtbot, window):
     p = open_grid(window)
     lp = panel(window)
     click_action(qtbot, lp, lp.act_pin)
-    dialog = window.segment_actions.pin_dialog
+    dialog = window.areas["territory_layers"].pin_dialog
     assert dialog.isVisible() and dialog.model.rowCount() == 40
     qtbot.keyClicks(dialog.search, "account 1")  # Account 1, 10..19
     assert dialog.model.rowCount() == 11
@@ -232,3 +233,24 @@ def test_pin_from_the_searchable_list_and_unpin(qtbot, window):
     qtbot.mouseClick(lp.pin_list.viewport(), Qt.MouseButton.LeftButton, pos=lp.pin_list.visualItemRect(item).center())
     click_action(qtbot, lp, lp.act_unpin)
     assert p.scenario.pins == {"A013": "T0"}
+
+
+def test_the_window_says_territory_layer(window):
+    """One word per concept: the dock, its View entry, the menus and the panel's actions say "territory
+    layer(s)"; "segment" appears nowhere and a bare "layer" only for map layers and the base layer."""
+    open_grid(window)
+    area = window.areas["territory_layers"]
+    assert area.dock.windowTitle() == "Territory layers"
+    view_texts = [a.text().replace("&", "") for a in window.menus["view"].actions()]
+    assert "Territory layers" in view_texts
+    texts = []
+    for menu in window.menus.values():
+        for a in menu.actions():
+            texts += [a.text().replace("&", ""), a.statusTip(), a.toolTip()]
+    texts += [t for a in area.panel.layer_actions + area.panel.scenario_actions for t in (a.text(), a.toolTip())]
+    assert not [t for t in texts if "segment" in t.lower()]
+    map_layers = {"Accounts", "State outlines", "Unit labels", "Territory labels"}
+    bare = [t for t in texts if "layer" in t.lower() and "territory layer" not in t.lower() and "base layer" not in t]
+    assert not bare, bare
+    assert map_layers <= set(view_texts)
+    assert "Add territory layer…" in [a.text().replace("&", "") for a in window.menus["scenarios"].actions()]

@@ -158,7 +158,7 @@ def test_autosave_then_crash_offers_recovery(qtbot, window, demo, tmp_path):
 
     second = MainWindow()
     qtbot.addWidget(second)
-    second._ask = lambda *a: B.Yes
+    second.ask = lambda *a: B.Yes
     assert second.open_path(demo)
     assert second.model.doc.territory_of(0) == target
     assert second.isWindowModified()

@@ -4,7 +4,7 @@ cursor, drag inside the polygon to move it; a press inside another territory's p
 active one.
 
 While the mouse is down, ``ShapeSession`` previews the new polygon in the engine (only that polygon
-is re-evaluated: a vertex move is incremental, see domain/freeform.py) and tells the model, so the
+is re-evaluated: a vertex move is incremental, see domain/stats/freeform_engine.py) and tells the model, so the
 metrics and territory panels follow; the release turns it into one ReshapeTerritory undo step, Esc
 puts the old polygon back.
 """
@@ -19,7 +19,7 @@ from territory_desk.domain.editing.changes import Change, ChangeKind
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.freeform import ReshapeTerritory
 from territory_desk.ui.canvas.freeform.overlay import paint_handles
-from territory_desk.ui.canvas.freeform.tools import FreeformTool
+from territory_desk.ui.canvas.freeform.tools import FreeformTool, Snapper
 
 VERTEX_PX = 8.0
 EDGE_PX = 6.0
@@ -71,7 +71,7 @@ class ShapeSession:
 
     def begin(self, t: int) -> bool:
         model = self.model
-        if model._refuse_read_only():
+        if model.refuse_read_only():
             return False
         terr = model.doc.scenario.territories[t]
         if terr.locked:
@@ -121,8 +121,8 @@ class EditTool(FreeformTool):
     name = "freeform_edit"
     cursor = Qt.CursorShape.ArrowCursor
 
-    def __init__(self, canvas):
-        super().__init__(canvas)
+    def __init__(self, canvas, snapper: Snapper):
+        super().__init__(canvas, snapper)
         self.session = ShapeSession(canvas)
         self.state = "idle"  # idle | vertex | move
         self.rings: list[np.ndarray] = []

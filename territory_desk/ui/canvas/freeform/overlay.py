@@ -72,7 +72,7 @@ class ShapePaths:
 
     def __init__(self) -> None:
         self._paths: dict[int, tuple[object, QPainterPath, tuple[float, float] | None]] = {}
-        self._overlap_key: tuple = ()
+        self._overlaps_of: list = []  # the geometries the overlaps were computed from (held, compared by identity)
         self._overlaps: list[QPainterPath] = []
 
     def path(self, t: int, geom) -> tuple[QPainterPath, tuple[float, float] | None]:
@@ -90,9 +90,10 @@ class ShapePaths:
         return entry[1], entry[2]
 
     def overlaps(self, shapes: list) -> list[QPainterPath]:
-        key = tuple(id(g) for g in shapes)
-        if key != self._overlap_key:
-            self._overlap_key = key
+        # geometries are immutable and an edit makes new ones; holding them keeps the identity test sound
+        same = len(shapes) == len(self._overlaps_of) and all(a is b for a, b in zip(shapes, self._overlaps_of))
+        if not same:
+            self._overlaps_of = list(shapes)
             self._overlaps = [world_path(g) for g in overlap_parts(shapes)]
         return self._overlaps
 
@@ -181,6 +182,9 @@ class FreeformOverlay:
         self.paths = ShapePaths()
         self.handles = False  # the edit tool shows the active territory's vertices
         self.hover_vertex = -1
+
+    def export_options(self) -> dict:
+        return {}  # exports draw a freeform scenario's polygons from the scenario itself
 
     def shapes(self) -> list:
         """The live polygons (what the engine holds, previews included), one per territory."""

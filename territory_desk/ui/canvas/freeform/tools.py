@@ -1,9 +1,10 @@
 """Canvas tools for freeform territories: draw a polygon (click the corners, double-click or Enter
 closes, Backspace takes the last corner back, Esc cancels), a rectangle or a circle (press and drag),
-and split with a line (click, double-click ends). The edit tool is in freeform_edit.py.
+and split with a line (click, double-click ends). The edit tool is in edit.py.
 
 Drawn points snap within ``SNAP_PX`` pixels to the vertices, then the edges, of the other freeform
-territories and of the base units (``Snapper``; Tools → Snap to vertices and edges switches it off).
+territories and of the base units (``Snapper``: one per canvas, shared by its freeform tools; its
+``enabled`` follows the window's Tools → Snap to vertices and edges).
 A finished drawing goes to the active territory when it has no polygon yet, else to a new territory
 (one DrawTerritory undo step); an outline that crosses itself is refused with the reason.
 """
@@ -31,10 +32,12 @@ NEEDS_FREEFORM = ("The freeform tools draw in a freeform scenario: create one wi
 
 
 class Snapper:
-    """Snap a screen point to nearby vertices, then edges, of other freeform territories and units."""
+    """Snap a screen point to nearby vertices, then edges, of other freeform territories and units
+    (when ``enabled``)."""
 
-    def __init__(self, canvas):
+    def __init__(self, canvas, enabled: bool = True):
         self.canvas = canvas
+        self.enabled = enabled
 
     def lines_near(self, x: float, y: float, tol: float, exclude: int, shapes: list) -> list:
         box = shapely.box(x - tol, y - tol, x + tol, y + tol)
@@ -70,12 +73,11 @@ class Snapper:
 
 
 class FreeformTool(Tool):
-    snapping = True  # Tools → Snap to vertices and edges (all freeform tools)
     cursor = Qt.CursorShape.CrossCursor
 
-    def __init__(self, canvas):
+    def __init__(self, canvas, snapper: Snapper):
         super().__init__(canvas)
-        self.snapper = Snapper(canvas)
+        self.snapper = snapper  # the canvas's one snapper (its switch is the window's)
         self.snap_mark: tuple[float, float, str] | None = None
 
     # ---- helpers ------------------------------------------------------------------------------------
@@ -84,7 +86,7 @@ class FreeformTool(Tool):
         if not model.doc.scenario.is_freeform:
             model.messageRequested.emit(NEEDS_FREEFORM)
             return False
-        return not model._refuse_read_only()
+        return not model.refuse_read_only()
 
     def shapes(self) -> list:
         doc = self.model.doc
@@ -92,8 +94,12 @@ class FreeformTool(Tool):
             return []
         return list(getattr(doc.engine, "shapes", []))
 
+    def snaps(self) -> bool:
+        """Points snap now: snapping is on and the scenario is a freeform one."""
+        return self.snapper.enabled and self.model.doc.scenario.is_freeform
+
     def world(self, pos: QPointF, exclude: int = -1) -> tuple[float, float]:
-        if FreeformTool.snapping and self.model.doc.scenario.is_freeform:
+        if self.snaps():
             x, y, kind = self.snapper.snap(pos, exclude, self.shapes())
         else:
             (x, y), kind = self.canvas.view.point_to_world(pos), ""
@@ -142,8 +148,8 @@ class _ClickPointsTool(FreeformTool):
 
     snap_points = True
 
-    def __init__(self, canvas):
-        super().__init__(canvas)
+    def __init__(self, canvas, snapper: Snapper):
+        super().__init__(canvas, snapper)
         self.points: list[tuple[float, float]] = []
         self.cursor_pos: QPointF | None = None
         self._swallow = False
@@ -164,7 +170,7 @@ class _ClickPointsTool(FreeformTool):
 
     def hover(self, ev):
         self.cursor_pos = ev.position()
-        if self.snap_points and (self.points or FreeformTool.snapping):
+        if self.snap_points and (self.points or self.snapper.enabled):
             self.world(ev.position())
         self.canvas.update()
 
@@ -237,8 +243,8 @@ class DrawPolygonTool(_ClickPointsTool):
 class _DragShapeTool(FreeformTool):
     """Press, drag, release: a shape from the press point to the release point."""
 
-    def __init__(self, canvas):
-        super().__init__(canvas)
+    def __init__(self, canvas, snapper: Snapper):
+        super().__init__(canvas, snapper)
         self.start: tuple[float, float] | None = None
         self.end: tuple[float, float] | None = None
         self.origin = QPointF()
@@ -259,7 +265,7 @@ class _DragShapeTool(FreeformTool):
             self.canvas.update()
 
     def hover(self, ev):
-        if FreeformTool.snapping and self.model.doc.scenario.is_freeform:
+        if self.snaps():
             self.world(ev.position())
             self.canvas.update()
 
@@ -334,12 +340,3 @@ class SplitTool(_ClickPointsTool):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QPen(QColor(200, 20, 20), 2.0, Qt.PenStyle.DashLine))
             painter.drawPolyline(polygonf(self._screen_points()))
-
-
-
-
-def freeform_tools() -> tuple:
-    """Every freeform tool class (the edit tool lives in freeform_edit.py)."""
-    from territory_desk.ui.canvas.freeform.edit import EditTool
-
-    return (DrawPolygonTool, DrawRectangleTool, DrawCircleTool, EditTool, SplitTool)

@@ -1,1 +1,1 @@
-"""Map overlays drawn on top of the territory layer: scenario diff, account heat map, pinned accounts, thematic map."""
+"""Map overlays drawn on top of the territory map: scenario diff, account heat map, pinned accounts, thematic map."""

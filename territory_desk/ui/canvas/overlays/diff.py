@@ -41,8 +41,11 @@ class DiffOverlay:
     def __len__(self) -> int:
         return len(self.units)
 
+    def export_options(self) -> dict:
+        return {}  # the comparison's own picture; a map export shows the plan
+
     def _ensure_paths(self) -> bool:
-        level = getattr(self.canvas._layer, "level", None)
+        level = self.canvas.drawn_level
         if level is None:
             return False
         if level is not self._level:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter
 
 from territory_desk.domain.model.projection import LONLAT, transform_points
+from territory_desk.ui.canvas.labels import draw_legend_box
 from territory_desk.ui.canvas.view_transform import ViewTransform
 
 MAX_CELLS = 700  # grid cells along the longer side of the view
@@ -53,7 +54,7 @@ class HeatmapLayer:
     def density(self, box, cell: float) -> tuple[np.ndarray, tuple]:
         """(density per m² on a grid over ``box`` (x0, y0, x1, y1) with ``cell``-metre cells, the
         grid's world box). Rows go north to south."""
-        from scipy.ndimage import gaussian_filter
+        from scipy.ndimage import gaussian_filter  # ~0.1 s to import: on the first heat map, not at start-up
 
         x0, y0, x1, y1 = box
         pad = 3.0 * self.bandwidth
@@ -109,12 +110,8 @@ class HeatmapLayer:
         h = fm.height() * 2 + 22 * scale
         box = QRectF(corner.x() - w, corner.y() - h, w, h)
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        painter.setPen(QPen(QColor(60, 60, 60, 200), 1.0))
-        painter.setBrush(QColor(255, 255, 255, 230))
-        painter.drawRoundedRect(box, 4.0 * scale, 4.0 * scale)
+        draw_legend_box(painter, box, scale)
         painter.setFont(font)
-        painter.setPen(QColor("#222222"))
         painter.drawText(QRectF(box.left() + 6 * scale, box.top() + 3 * scale, w, fm.height()), Qt.AlignLeft, what)
         bar = QRectF(box.left() + 6 * scale, box.top() + fm.height() + 6 * scale, w - 12 * scale, 10 * scale)
         grad = QLinearGradient(bar.topLeft(), bar.topRight())
@@ -135,6 +132,9 @@ class HeatmapOverlay:
         self.canvas, self.layer = canvas, layer
         self._key = None
         self._image: tuple[QImage, QRectF] | None = None
+
+    def export_options(self) -> dict:
+        return {"heatmap": True}
 
     def paint(self, painter: QPainter, view: ViewTransform) -> None:
         if self.layer.count:

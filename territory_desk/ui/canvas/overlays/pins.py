@@ -7,8 +7,8 @@
   label point, so the planner sees the account counts somewhere else than where it lies; the
   accounts picked for pinning are ringed.
 * ``PickAccountsTool``: click an account to pick it, shift-click to add or remove one, click on
-  nothing (or Esc) to clear. Registered in the canvas tool registry (``tools.TOOLS``) so every canvas
-  has it from the start.
+  nothing (or Esc) to clear. The territory layers area registers it on every new canvas
+  (``MapCanvas.register_tool``).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPolygonF
 from territory_desk.domain.stats.membership import pinned
 from territory_desk.domain.model.projection import LONLAT, transform_points
 from territory_desk.ui.canvas.labels import text_rect
-from territory_desk.ui.canvas.tools import TOOLS, Tool
+from territory_desk.ui.canvas.tools import Tool
 from territory_desk.ui.canvas.view_transform import ViewTransform
 
 PICK_RADIUS_PX = 8.0
@@ -68,6 +68,9 @@ class PinsOverlay:
         self._points: AccountPoints | None = None
         self._project = None
         self._accounts = None
+
+    def export_options(self) -> dict:
+        return {}  # pins and picks are an editing aid, not part of a map picture
 
     @property
     def points(self) -> AccountPoints:
@@ -178,5 +181,3 @@ class PickAccountsTool(Tool):
             return True
         return False
 
-
-TOOLS.setdefault(PickAccountsTool.name, PickAccountsTool)

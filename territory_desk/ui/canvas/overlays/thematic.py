@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.services.kpis import METHODS, RAMPS, ThematicSpec, classify
-from territory_desk.ui.canvas.layer_renderer import stroke_thick
+from territory_desk.ui.canvas.labels import draw_legend_box
+from territory_desk.ui.canvas.layer_renderer import fill_sealed, stroke_thick
 from territory_desk.ui.canvas.view_transform import ViewTransform
 
 NO_DATA = QColor(205, 205, 205, 200)
@@ -85,12 +86,7 @@ class ThematicLayer:
             color = QColor(NO_DATA if c == self.k else self.colors[c])
             if c < self.k:
                 color.setAlpha(FILL_ALPHA)
-            pen = QPen(color)
-            pen.setCosmetic(True)
-            pen.setWidthF(1.0)
-            painter.setPen(pen)
-            painter.setBrush(color)
-            painter.drawPath(path)
+            fill_sealed(painter, path, color)
         if border_edges is not None:
             painter.setRenderHint(QPainter.Antialiasing, True)
             stroke_thick(painter, border_edges, 1.6, QColor(30, 30, 30, 220))
@@ -124,12 +120,8 @@ class ThematicLayer:
         top = corner.y() - height if anchor == "bottom-left" else corner.y()
         box = QRectF(corner.x(), top, width, height)
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        painter.setPen(QPen(QColor(60, 60, 60, 200), 1.0))
-        painter.setBrush(QColor(255, 255, 255, 230))
-        painter.drawRoundedRect(box, 4.0 * scale, 4.0 * scale)
+        draw_legend_box(painter, box, scale)
         painter.setFont(bold)
-        painter.setPen(QColor("#222222"))
         painter.drawText(QRectF(box.left() + pad, box.top() + pad / 2, width, fmb.height() + pad / 2),
                          Qt.AlignLeft | Qt.AlignVCenter, title)
         painter.setFont(font)
@@ -173,6 +165,9 @@ class ThematicOverlay:
         self._render_view: ViewTransform | None = None
         self._borders: dict[int, QPainterPath] = {}
 
+    def export_options(self) -> dict:
+        return {"thematic": self.spec} if self.spec is not None else {}
+
     def invalidate(self) -> None:
         """The territories changed: borders and the picture are drawn again on the next paint."""
         self._image, self._key = None, None
@@ -209,23 +204,3 @@ class ThematicOverlay:
         painter.drawImage(QPointF(float(sx), float(sy)), self._image)
         canvas.renderer.draw_territory_labels(painter, view)  # names stay readable over the classes
         self.layer.draw_legend(painter, QPointF(10.0, view.height - 10.0))
-
-
-def draw_export_layers(painter: QPainter, spec, view: ViewTransform, level, cache) -> None:
-    """The thematic map and/or the heat map of a MapSpec (``spec.thematic``: a ThematicSpec;
-    ``spec.heatmap``) with their legends, onto an export page's map frame (painter at its top-left)."""
-    from territory_desk.services.kpis import thematic_values
-
-    top = 8.0
-    if spec.thematic is not None:
-        t = spec.thematic
-        values, label, basis = thematic_values(spec.project, t.field, spec.scenario, t.period)
-        layer = ThematicLayer(values, label, t.method, t.k, t.ramp, basis)
-        layer.draw(painter, view, level, territory_border_path(level, cache, spec.scenario.assignment))
-        top = layer.draw_legend(painter, QPointF(8.0, top), anchor="top-left").bottom() + 6.0
-    if spec.heatmap:
-        from territory_desk.ui.canvas.overlays.heatmap import HeatmapLayer
-
-        heat = HeatmapLayer(spec.project)
-        heat.draw(painter, view)
-        heat.draw_legend(painter, QPointF(view.width - 8.0, view.height - 8.0))

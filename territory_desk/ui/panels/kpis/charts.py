@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from territory_desk.ui.panels import fmt_compact
+from territory_desk.ui.panels.common import fmt_compact
 from territory_desk.ui.panels.metrics.balance_chart import nice_step
 
 GRID = QColor("#e4e4e4")

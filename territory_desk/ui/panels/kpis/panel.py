@@ -22,8 +22,8 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.stats.hierarchy import level_names
 from territory_desk.domain.kpis.measures import KPI_LABELS, KpiTable, compute_kpis
 from territory_desk.services.kpis import TABLE_KPIS, available_periods, default_period, format_value
-from territory_desk.ui.shell.doc_model import DocModel
-from territory_desk.ui.panels import swatch_icon
+from territory_desk.ui.doc_model import DocModel
+from territory_desk.ui.panels.common import swatch_icon
 from territory_desk.ui.panels.kpis.charts import KpiBarChart, TrendChart
 
 SORT_ROLE = Qt.UserRole + 1

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from territory_desk.ui.panels import fmt_compact, fmt_value
+from territory_desk.ui.panels.common import fmt_compact, fmt_value
 
 BAND = QColor(46, 160, 67, 38)
 BAND_EDGE = QColor(46, 160, 67, 150)

@@ -18,8 +18,8 @@ from territory_desk.domain.editing.changes import ChangeKind
 from territory_desk.domain.model.colors import PALETTE
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.stats.hierarchy import level_names, level_stats
-from territory_desk.ui.shell.doc_model import DocModel
-from territory_desk.ui.panels import account_count_key, field_labels, style_list_table
+from territory_desk.ui.doc_model import DocModel
+from territory_desk.ui.panels.common import account_count_key, field_labels, style_list_table
 from territory_desk.ui.panels.metrics.balance_chart import BalanceChart
 from territory_desk.ui.panels.metrics.table import BAD, COL_DEV, COL_NAME, COL_VALUE, KEYS, SORT_ROLE, DeviationDelegate, MetricsTableModel
 

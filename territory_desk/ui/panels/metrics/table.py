@@ -11,8 +11,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from territory_desk.ui.shell.doc_model import DocModel
-from territory_desk.ui.panels import account_count_key, fmt_int, fmt_value, swatch_icon
+from territory_desk.ui.doc_model import DocModel
+from territory_desk.ui.panels.common import account_count_key, fmt_int, fmt_value, swatch_icon
 
 COL_NAME, COL_VALUE, COL_DEV, COL_ACCOUNTS, COL_UNITS, COL_PIECES, COL_PP = range(7)
 SORT_ROLE = Qt.UserRole + 1

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from territory_desk.domain.editing.territories import EditTerritory
-from territory_desk.ui.shell.doc_model import DocModel
-from territory_desk.ui.panels import account_count_key, compact_toolbar, fmt_int, is_checked, swatch_icon
+from territory_desk.ui.doc_model import DocModel
+from territory_desk.ui.panels.common import account_count_key, compact_toolbar, fmt_int, is_checked, swatch_icon
 from territory_desk.ui.panels.territories.regions import RegionActionsMixin, RegionTreeModel
 from territory_desk.ui.panels.territories.actions import TerritoryActionsMixin
 from territory_desk.ui.panels.territories.tree import (

@@ -5,7 +5,8 @@ from PySide6.QtCore import QEvent, QRect, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from territory_desk.ui.panels import UNITS_MIME, is_checked
+from territory_desk.ui.canvas.map_canvas import UNITS_MIME
+from territory_desk.ui.panels.common import is_checked
 
 
 COL_NAME, COL_REP, COL_UNITS, COL_ACCOUNTS, COL_LOCKED = range(5)

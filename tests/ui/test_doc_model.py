@@ -8,7 +8,7 @@ from territory_desk.domain.editing.changes import Change, ChangeKind
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.editing.territories import EditTerritory, MoveUnits
 from territory_desk.domain.model.errors import LockedError
-from territory_desk.ui.shell.doc_model import DocModel
+from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.shell.undo_view import undo_history_view
 
 from tests.conftest import make_grid_project

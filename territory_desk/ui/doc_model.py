@@ -104,7 +104,7 @@ class DocModel(QObject):
 
     def push(self, command: Command) -> bool:
         """Run a command as one undo step. Returns False (and reports) when it was refused."""
-        if self._refuse_read_only():
+        if self.refuse_read_only():
             return False
         try:
             self.doc.execute(command)
@@ -114,7 +114,7 @@ class DocModel(QObject):
         self.undo_stack.push(_Step(self, command))
         return True
 
-    def _refuse_read_only(self) -> bool:
+    def refuse_read_only(self) -> bool:
         if self.read_only:
             self.messageRequested.emit("This project is open read-only (it is being edited elsewhere).")
         return self.read_only
@@ -144,7 +144,7 @@ class DocModel(QObject):
         """Add units to the pending live edit (applied to the engine now, stats update at once).
 
         Returns False with a message when the edit touches a locked territory."""
-        if self._refuse_read_only():
+        if self.refuse_read_only():
             return False
         if self._preview_target is not None and self._preview_target != dst:
             self.cancel_preview()
