@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from territory_desk.cli import add_raw_csv_option
+from territory_desk.cli.options import add_project_argument, add_raw_csv_option
 
 FORMAT_HELP = ("png|svg|pdf: a map page; pptx: a PowerPoint deck; html: an offline interactive map; "
                "csv|xlsx: a table (see --table); gpkg|geojson|shp|kml: dissolved territories. "
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s = sub.add_parser("export", help="maps (PNG/SVG/PDF), a PowerPoint deck, an offline HTML map, CRM tables "
                                       "(CSV/XLSX) or territory layers (GPKG/GeoJSON/SHP/KML)",
                        description="Export the territories of a project for presentations, clients and CRMs.")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--format", "-f", choices=FORMATS, metavar="FORMAT", help=FORMAT_HELP)
     s.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (the extension is added when missing)")
     s.add_argument("--scenario", metavar="S", help="scenario to export (default: the active one)")
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 def _cmd_export(a) -> int:
     from territory_desk.domain.model.errors import InputError
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.exports import NEEDS_RENDERER, export, format_for_path
 
     fmt = a.format or format_for_path(a.output)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from territory_desk.cli.options import add_project_argument
 from territory_desk.domain.model.errors import InputError
 
 LAYERS_EXAMPLES = """examples:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
                     "scenarios and its live plan. An account belongs to the first layer (in this order) "
                     "whose rule it satisfies; an empty rule takes every account left.",
         epilog=LAYERS_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     what = s.add_mutually_exclusive_group()
     what.add_argument("--add", metavar="NAME", help="add a layer and its first scenario (made live and active)")
     what.add_argument("--edit", metavar="NAME", help="change a layer's rule, name or description")
@@ -45,36 +46,34 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--with-scenarios", action="store_true", help="with --delete: delete the layer's scenarios too")
 
     s = sub.add_parser("pin", help="pin named accounts to a territory whatever unit they lie in (or --list pins)")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("accounts", nargs="*", metavar="ACCOUNT_ID")
     s.add_argument("--territory", "-t", metavar="T", help="territory id or name")
     s.add_argument("--scenario", metavar="S", help="default: the active scenario")
     s.add_argument("--list", action="store_true", help="list the scenario's pins")
 
     s = sub.add_parser("unpin", help="remove pins: the accounts count by geography again")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("accounts", nargs="*", metavar="ACCOUNT_ID")
     s.add_argument("--scenario", metavar="S", help="default: the active scenario")
     s.add_argument("--all", action="store_true", help="remove every pin of the scenario")
 
     s = sub.add_parser("promote", help="make a scenario the live plan of its layer and the active scenario")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("scenario", metavar="SCENARIO")
     return {"layers": _cmd_layers, "pin": _cmd_pin, "unpin": _cmd_unpin, "promote": _cmd_promote}
 
 
-def _run_and_save(path: str, command) -> object:
-    from territory_desk.services.project_files import open_document, save_document
+def _run_and_save(path: str, command):
+    """The document after ``command`` ran on the project file and the file was saved."""
+    from territory_desk.services.project_files import edit_project
 
-    doc = open_document(path)
-    command.redo(doc)
-    save_document(doc)
-    return doc
+    return edit_project(path, command).document
 
 
 def _cmd_layers(a) -> int:
     from territory_desk.domain.editing import territory_layers as sc
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.territory_layers import layers_table, rule_preview
 
     used = {"--rule": a.rule is not None, "--rename": a.rename is not None, "--description": a.description is not None,
@@ -122,7 +121,7 @@ def _cmd_layers(a) -> int:
 
 def _cmd_pin(a) -> int:
     from territory_desk.domain.editing.territory_layers import PinAccounts
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.territory_layers import pin_rows
 
     if a.list:
@@ -150,20 +149,22 @@ def _cmd_pin(a) -> int:
 
 def _cmd_unpin(a) -> int:
     from territory_desk.domain.editing.territory_layers import UnpinAccounts
-    from territory_desk.services.project_files import open_document, save_document
+    from territory_desk.services.project_files import edit_project
 
     if a.all == bool(a.accounts):
         raise InputError("give the ids of the accounts to unpin, or --all")
-    doc = open_document(a.project)
-    sc = doc.project.get_scenario(a.scenario)
-    ids = list(sc.pins) if a.all else a.accounts
-    if not ids:
-        print(f"scenario {sc.name!r} has no pins")
+
+    def unpin(doc):
+        sc = doc.project.get_scenario(a.scenario)
+        ids = list(sc.pins) if a.all else a.accounts
+        return UnpinAccounts(ids, sc.name) if ids else None  # None: no pins, nothing to save
+
+    edit = edit_project(a.project, unpin)
+    name = edit.project.get_scenario(a.scenario).name
+    if not edit.commands:
+        print(f"scenario {name!r} has no pins")
         return 0
-    cmd = UnpinAccounts(ids, sc.name)
-    cmd.redo(doc)
-    save_document(doc)
-    print(f"unpinned {len(cmd.account_ids)} account(s) in scenario {sc.name!r}")
+    print(f"unpinned {len(edit.commands[0].account_ids)} account(s) in scenario {name!r}")
     return 0
 
 

@@ -3,8 +3,8 @@ Tools → Design territories….
 
 ``run`` builds the problem from the project and the options (which units, which territories are
 kept, fixed units, seeds, start plan), solves it and returns a *new* Scenario with its summary and
-the exact list of moves; nothing in the project changes until ``add_scenario`` (the CLI) or the
-undoable AddScenario command (the GUI) adds it.
+the exact list of moves; nothing in the project changes until the undoable AddScenario command
+adds it (the CLI through ``edit_project``, the GUI on its undo stack).
 
 The summary (``summarize``/``summary_lines``): deviations over the designed territories against
 their own mean (the optimiser's target); contiguity and Polsby-Popper from the incremental engine
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from territory_desk.domain.editing.regions import find_region, is_inside
 from territory_desk.domain.editing.territories import unique_scenario_name
 from territory_desk.domain.model.accounts import locate_points
 from territory_desk.domain.model.colors import distinct_colors, territory_neighbours
@@ -106,15 +107,6 @@ def run(project: Project, options: OptimizeOptions, progress: Callable[[float, s
     return OptimizeResult(scenario, solution, summary, moves)
 
 
-def add_scenario(project: Project, scenario: Scenario) -> None:
-    """Add the result to the project and make it the active scenario (the CLI's apply step)."""
-    if any(s.name == scenario.name for s in project.scenarios):
-        raise InputError(f"a scenario named {scenario.name!r} exists already")
-    project.scenarios.append(scenario)
-    project.active = scenario.name
-
-
-
 # ---- which units, which territories --------------------------------------------------------------
 def _in_scope(project: Project, base: Scenario, options: OptimizeOptions) -> np.ndarray:
     """Boolean mask of units the request covers (region, selection or everything)."""
@@ -127,27 +119,10 @@ def _in_scope(project: Project, base: Scenario, options: OptimizeOptions) -> np.
         mask[sel] = True
         return mask
     if options.region:
-        rid = _region_id(base, options.region)
-        inside = {rid} | _child_regions(base, rid)
-        terr = np.array([t.region_id in inside for t in base.territories] + [False], dtype=bool)
+        rid = find_region(base, options.region).id
+        terr = np.array([is_inside(base, t.region_id, rid) for t in base.territories] + [False], dtype=bool)
         return terr[base.assignment]  # UNASSIGNED (-1) reads the trailing False
     return np.ones(n, dtype=bool)
-
-
-def _region_id(base: Scenario, key: str) -> str:
-    for r in base.regions:
-        if r.id == key or r.name.casefold() == key.casefold():
-            return r.id
-    raise InputError(f"no region {key!r} in scenario {base.name!r}")
-
-
-def _child_regions(base: Scenario, rid: str) -> set[str]:
-    out: set[str] = set()
-    frontier = {rid}
-    while frontier:
-        frontier = {r.id for r in base.regions if r.parent_id in frontier} - out
-        out |= frontier
-    return out
 
 
 def _locked(base: Scenario, options: OptimizeOptions) -> np.ndarray:
@@ -259,7 +234,7 @@ def _new_scenario(project: Project, base: Scenario, plan: _Plan, sol: Solution, 
     remap[plan.keep] = np.arange(len(plan.keep))
     new = remap[old]  # UNASSIGNED (-1) reads the trailing slot
     new[plan.units] = len(plan.keep) + sol.assignment
-    region_id = _region_id(base, options.region) if options.region else None
+    region_id = find_region(base, options.region).id if options.region else None
     kept = [base.territories[t] for t in plan.keep]
     territories = list(kept)
     used_names = {t.name for t in territories}
@@ -378,4 +353,16 @@ def summary_lines(s: dict) -> list[str]:
         lines.append("disruption: " + ", ".join(parts) + " changed territory")
     stopped = f" ({s['stopped']}: best plan so far)" if s["stopped"] else ""
     lines.append(f"time: {s['seconds']:.2f} s{stopped}")
+    return lines
+
+
+def moves_lines(moves: list[tuple[str, str, str]], ids_shown: int = 12) -> list[str]:
+    """One line per (from, to) pair: how many units and which (the first ``ids_shown`` ids)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for uid, src, dst in moves:
+        groups.setdefault((src, dst), []).append(uid)
+    lines = []
+    for (src, dst), ids in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+        more = f", … (+{len(ids) - ids_shown})" if len(ids) > ids_shown else ""
+        lines.append(f"{src} -> {dst}: {len(ids)} unit(s): {', '.join(ids[:ids_shown])}{more}")
     return lines

@@ -8,7 +8,7 @@ from territory_desk.domain.editing.document import Document
 from territory_desk.domain.stats.engine import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.scenarios import AddScenario
-from territory_desk.services.optimize import OptimizeOptions, add_scenario, run
+from territory_desk.services.optimize import OptimizeOptions, run
 
 from tests.conftest import make_grid_project
 
@@ -101,10 +101,10 @@ def test_add_scenario_command_activates_and_undo_restores():
     assert doc.engine.n_territories == 3
 
 
-def test_add_scenario_for_the_cli():
+def test_the_result_becomes_the_active_scenario():
     p = unbalanced_bands()
     r = run(p, OptimizeOptions(territories=2, balance=[("population", 0.05)]))
-    add_scenario(p, r.scenario)
+    AddScenario(r.scenario).redo(Document(p))
     assert p.active == r.scenario.name == "Base optimized"
     again = run(p, OptimizeOptions(territories=2, balance=[("population", 0.05)]))
     assert again.scenario.name == "Base optimized optimized"  # the new base is the active scenario
