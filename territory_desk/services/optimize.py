@@ -4,7 +4,7 @@ Tools → Design territories….
 ``run`` builds the problem from the project and the options (which units, which territories are
 kept, fixed units, seeds, start plan), solves it and returns a *new* Scenario with its summary and
 the exact list of moves; nothing in the project changes until the undoable AddScenario command
-adds it (the CLI through ``edit_project``, the GUI on its undo stack).
+(editing/scenarios.py; the CLI and the GUI alike) adds it.
 
 The summary (``summarize``/``summary_lines``): deviations over the designed territories against
 their own mean (the optimiser's target); contiguity and Polsby-Popper from the incremental engine
@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from territory_desk.domain.editing.regions import find_region, is_inside
 from territory_desk.domain.editing.territories import unique_scenario_name
 from territory_desk.domain.model.accounts import locate_points
 from territory_desk.domain.model.colors import distinct_colors, territory_neighbours
@@ -119,10 +118,27 @@ def _in_scope(project: Project, base: Scenario, options: OptimizeOptions) -> np.
         mask[sel] = True
         return mask
     if options.region:
-        rid = find_region(base, options.region).id
-        terr = np.array([is_inside(base, t.region_id, rid) for t in base.territories] + [False], dtype=bool)
+        rid = _region_id(base, options.region)
+        inside = {rid} | _child_regions(base, rid)
+        terr = np.array([t.region_id in inside for t in base.territories] + [False], dtype=bool)
         return terr[base.assignment]  # UNASSIGNED (-1) reads the trailing False
     return np.ones(n, dtype=bool)
+
+
+def _region_id(base: Scenario, key: str) -> str:
+    for r in base.regions:
+        if r.id == key or r.name.casefold() == key.casefold():
+            return r.id
+    raise InputError(f"no region {key!r} in scenario {base.name!r}")
+
+
+def _child_regions(base: Scenario, rid: str) -> set[str]:
+    out: set[str] = set()
+    frontier = {rid}
+    while frontier:
+        frontier = {r.id for r in base.regions if r.parent_id in frontier} - out
+        out |= frontier
+    return out
 
 
 def _locked(base: Scenario, options: OptimizeOptions) -> np.ndarray:
@@ -234,7 +250,7 @@ def _new_scenario(project: Project, base: Scenario, plan: _Plan, sol: Solution, 
     remap[plan.keep] = np.arange(len(plan.keep))
     new = remap[old]  # UNASSIGNED (-1) reads the trailing slot
     new[plan.units] = len(plan.keep) + sol.assignment
-    region_id = find_region(base, options.region).id if options.region else None
+    region_id = _region_id(base, options.region) if options.region else None
     kept = [base.territories[t] for t in plan.keep]
     territories = list(kept)
     used_names = {t.name for t in territories}

@@ -12,7 +12,7 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from territory_desk.cli import main
 from territory_desk.domain.model.errors import InputError
-from territory_desk.persistence import save_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export, format_for_path, map_spec, output_path
 

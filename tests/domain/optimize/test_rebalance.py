@@ -101,7 +101,7 @@ def test_add_scenario_command_activates_and_undo_restores():
     assert doc.engine.n_territories == 3
 
 
-def test_the_result_becomes_the_active_scenario():
+def test_add_scenario_for_the_cli():
     p = unbalanced_bands()
     r = run(p, OptimizeOptions(territories=2, balance=[("population", 0.05)]))
     AddScenario(r.scenario).redo(Document(p))
