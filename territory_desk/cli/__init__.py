@@ -3,6 +3,11 @@
 This module is the entry point: the table of commands (each area's module registers its own, see
 ``COMMAND_MODULES``) and the error handling. Errors print one line to stderr and exit non-zero
 (2 for usage and input errors, 1 for `check` findings); never a traceback.
+
+The command modules import the services a command needs when it runs (inside its function), so
+that `territory-desk --help` and every command's options come up without numpy, shapely or Qt
+(tests/cli/test_entry_point.py); every command that changes a project file goes through
+``services.project_files.edit_project``.
 """
 from __future__ import annotations
 

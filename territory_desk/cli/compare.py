@@ -11,6 +11,8 @@ import json
 import sys
 
 from territory_desk.cli.options import add_project_argument, add_raw_csv_option
+from territory_desk.domain.model.errors import InputError
+from territory_desk.io.output_files import write_text
 
 EXAMPLES = """examples:
   territory-desk compare demo.gpkg Base "Base copy"
@@ -35,7 +37,6 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_compare(a) -> int:
-    from territory_desk.domain.model.errors import InputError
     from territory_desk.domain.compare import compare
     from territory_desk.persistence.reader import load_project
     from territory_desk.services import compare as svc
@@ -62,7 +63,7 @@ def _cmd_compare(a) -> int:
     if not text.endswith("\n"):
         text += "\n"
     if a.output:
-        svc.write_text(a.output, text, a.project)
+        write_text(a.output, text, a.project)
         print(f"wrote {a.output}")
     else:
         sys.stdout.write(text)

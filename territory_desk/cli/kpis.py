@@ -11,12 +11,13 @@ Imports are one transaction each (the project file is written only when the impo
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
 
 from territory_desk.cli.imports import add_table_import_arguments, run_table_import
 from territory_desk.cli.options import add_project_argument, add_raw_csv_option
 from territory_desk.domain.model.errors import InputError
+from territory_desk.io.output_files import write_text
 
 TARGETS = {  # kept literal so `territory-desk --help` stays light (io.activity_mapping.ROLES)
     "opportunities": "id, account, amount, stage, status, won, closed_flag, created, closed, owner",
@@ -102,17 +103,12 @@ def _options(a, project):
     return opts
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, project: str) -> None:
+    text = text if text.endswith("\n") else text + "\n"
     if not output:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise InputError(f"{output}: the folder {folder} does not exist")
-    tmp = f"{output}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
-    os.replace(tmp, output)
+    write_text(output, text, project)
     print(f"wrote {output}")
 
 
@@ -124,7 +120,7 @@ def _cmd_kpis(a) -> int:
     project = load_project(a.project)
     table = compute_kpis(project, a.period, a.level, project.get_scenario(a.scenario), _options(a, project))
     text = kpi_csv(table, a.raw_csv) if a.format == "csv" else {"json": kpi_json, "table": kpi_text}[a.format](table)
-    _write(text, a.output)
+    _write(text, a.output, a.project)
     return 0
 
 
@@ -155,10 +151,8 @@ def _cmd_review(a) -> int:
     review = review_periods(project, a.before, a.after, a.level, project.get_scenario(a.scenario), a.threshold,
                             a.source, a.source)
     if a.format == "json":
-        import json
-
         text = json.dumps(review_dict(review), indent=2)
     else:
         text = review_csv(review, a.raw_csv) if a.format == "csv" else review_text(review)
-    _write(text, a.output)
+    _write(text, a.output, a.project)
     return 1 if review.flagged else 0

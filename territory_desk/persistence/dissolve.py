@@ -78,17 +78,18 @@ def _union(parts: np.ndarray) -> Any:
         merged = shapely.coverage_union_all(parts)
         total = float(np.sum(shapely.area(parts)))
         if shapely.is_valid(merged) and abs(shapely.area(merged) - total) <= 1e-9 * max(total, 1e-300):
-            return _polygonal(merged)
+            return polygonal_part(merged)
     try:
-        return _polygonal(shapely.union_all(parts))
+        return polygonal_part(shapely.union_all(parts))
     except shapely.errors.ShapelyError:
         with contextlib.suppress(shapely.errors.ShapelyError):
-            return _polygonal(shapely.union_all(shapely.make_valid(parts)))
+            return polygonal_part(shapely.union_all(shapely.make_valid(parts)))
     return None  # the territories layer is derived data: never fail a save over it
 
 
-def _polygonal(geom: Any) -> Any:
-    """Only the polygons of a union result (a MULTIPOLYGON layer cannot hold lines or points)."""
+def polygonal_part(geom: Any) -> Any:
+    """Only the polygons of a geometry (a union or a repair may add lines and points, which a
+    MULTIPOLYGON layer cannot hold); None when it has none."""
     if shapely.get_type_id(geom) in (3, 6):
         return geom
     parts = shapely.get_parts(geom)

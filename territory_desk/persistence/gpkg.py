@@ -15,6 +15,8 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
+from territory_desk.domain.model.errors import first_line
+
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database (a GeoPackage is one)
 APPLICATION_ID = 0x47504B47  # 'GPKG'
 USER_VERSION = 10300  # GeoPackage 1.3.0
@@ -61,13 +63,6 @@ _FLAG_EXTENDED = 0x20
 
 class GeometryBlobError(ValueError):
     """A geometry blob that is not a standard GeoPackage geometry."""
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an error's message (its type when it has none): SQLite's and GEOS's
-    messages, in the one-line reports about a file."""
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def quote(name: str) -> str:

@@ -35,7 +35,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from territory_desk.domain.model.accounts import AccountTable
-from territory_desk.domain.model.errors import InputError, ProjectFileError
+from territory_desk.domain.model.errors import InputError, ProjectFileError, first_line
 from territory_desk.domain.model.magnitudes import BOUND_TEXT, MAX_MAGNITUDE
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.units import UnitLayer
@@ -62,7 +62,7 @@ def load_project(path: str | os.PathLike) -> Project:
     try:
         conn = gpkg.open_readonly(label)
     except sqlite3.Error as exc:
-        raise ProjectFileError(f"cannot open {label}: {gpkg.first_line(exc)}") from None
+        raise ProjectFileError(f"cannot open {label}: {first_line(exc)}") from None
     check = IntegrityCheck(label)
     try:
         project = _load(conn, label)
@@ -87,13 +87,13 @@ def _load(conn: sqlite3.Connection, label: str) -> Project:
     except ProjectFileError:
         raise
     except sqlite3.DatabaseError as exc:
-        msg = gpkg.first_line(exc)
+        msg = first_line(exc)
         if "not a database" in msg:
             raise ProjectFileError(f"{label} is not a SQLite/GeoPackage file") from None
         raise ProjectFileError(f"{label} is damaged: {msg}") from None
     except (Damaged, InputError, CRSError, gpkg.GeometryBlobError, ValueError, TypeError, KeyError,
             IndexError, OverflowError, RecursionError, UnicodeError, MemoryError) as exc:
-        raise ProjectFileError(f"{label} is damaged: {gpkg.first_line(exc)}") from None
+        raise ProjectFileError(f"{label} is damaged: {first_line(exc)}") from None
     finally:
         conn.close()
 

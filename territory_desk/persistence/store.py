@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from territory_desk import __version__
-from territory_desk.domain.model.errors import ProjectFileError
+from territory_desk.domain.model.errors import ProjectFileError, first_line
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.projection import to_crs
 from territory_desk.persistence import freeform_layer, gpkg, schema
@@ -67,7 +67,7 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, (OSError, sqlite3.Error)):
-            raise ProjectFileError(f"cannot save {label}: {gpkg.first_line(exc)}") from None
+            raise ProjectFileError(f"cannot save {label}: {first_line(exc)}") from None
         raise
     _fsync_dir(directory)
 

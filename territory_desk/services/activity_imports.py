@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from territory_desk.domain.editing.territories import Command
 from territory_desk.domain.kpis.reviews import ReplaceActivity
 from territory_desk.domain.model.activity import Activity
-from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.project import Project
 from territory_desk.io.imports.activity import ActivityReport, build_leads, build_opportunities, build_quotas
 from territory_desk.io.imports.activity_mapping import KINDS, apply_overrides, auto_map, check_kind, validate
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.tables.limits import ReadLimits
 from territory_desk.io.tables.reader import RawTable, read_table
-from territory_desk.services.imports import ImportFailed, import_into, nothing_imported
+from territory_desk.services.imports import ImportFailed, full_mapping, import_into, nothing_imported, table_preview
 
 __all__ = ["KINDS", "ActivityImport", "ImportFailed", "preview", "plan_activity", "import_activity"]
 
@@ -36,22 +35,14 @@ class ActivityImport:
 def preview(path: str, kind: str, sheet: str | None = None, rows: int = 20,
             limits: ReadLimits | None = None) -> tuple[RawTable, ColumnMapping]:
     """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
-    raw = read_table(path, sheet, nrows=max(rows, 200), limits=limits)
-    mapping = auto_map(raw.columns, check_kind(kind))
-    raw.frame = raw.frame.iloc[:rows]
-    raw.rows = raw.rows[:rows]
-    return raw, mapping
+    check_kind(kind)
+    return table_preview(path, sheet, rows, limits, lambda raw: auto_map(raw.columns, kind))
 
 
 def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict | None) -> ColumnMapping:
     """A full mapping as chosen in the dialog (checked against the file), or overrides on the automatic one."""
     if isinstance(mapping, ColumnMapping):
-        missing = [c for c in mapping.targets if c not in raw.columns]
-        if missing:
-            raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
-        result = ColumnMapping({c: mapping.targets.get(c, "ignore") for c in raw.columns}, kind)
-        validate(result)
-        return result
+        return full_mapping(raw, ColumnMapping(mapping.targets, kind), validate)
     return apply_overrides(auto_map(raw.columns, kind), mapping or {}, raw.columns)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.stats.engine import engine_for
-from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.errors import InputError, first_line
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
 from territory_desk.domain.editing.freeform import DrawTerritory, from_units
 from territory_desk.domain.model.project import Project
@@ -94,7 +94,7 @@ def lonlat_shape(project: Project, wkt: str):
     try:
         geom = shapely.from_wkt(wkt)
     except shapely.errors.ShapelyError as exc:
-        raise InputError(f"the WKT does not parse: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"the WKT does not parse: {first_line(exc)}") from None
     if geom is None or shapely.get_type_id(geom) not in (3, 6):
         raise InputError("the WKT must be a POLYGON or MULTIPOLYGON in longitude/latitude")
     xy = shapely.get_coordinates(geom)

@@ -75,8 +75,14 @@ class UnitImport:
 def preview(path: str, kind: str = "accounts", sheet: str | None = None, rows: int = 20,
             limits: ReadLimits | None = None) -> tuple[RawTable, ColumnMapping]:
     """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
+    return table_preview(path, sheet, rows, limits, lambda raw: auto_map(raw.columns, raw.frame, kind))
+
+
+def table_preview(path: str, sheet: str | None, rows: int, limits: ReadLimits | None,
+                  auto: Callable[[RawTable], ColumnMapping]) -> tuple[RawTable, ColumnMapping]:
+    """The first ``rows`` rows of a table and ``auto``'s mapping of its columns (judged on more rows)."""
     raw = read_table(path, sheet, nrows=max(rows, 200), limits=limits)
-    mapping = auto_map(raw.columns, raw.frame, kind)
+    mapping = auto(raw)
     raw.frame = raw.frame.iloc[:rows]
     raw.rows = raw.rows[:rows]
     return raw, mapping
@@ -85,14 +91,19 @@ def preview(path: str, kind: str = "accounts", sheet: str | None = None, rows: i
 def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict[str, str] | None) -> ColumnMapping:
     """A full mapping as is (checked against the file's columns), or overrides on the automatic one."""
     if isinstance(mapping, ColumnMapping):
-        missing = [c for c in mapping.targets if c not in raw.columns]
-        if missing:
-            raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
-        targets = {c: mapping.targets.get(c, "ignore") for c in raw.columns}
-        result = ColumnMapping(targets, kind)
-        validate(result)
-        return result
+        return full_mapping(raw, ColumnMapping(mapping.targets, kind), validate)
     return apply_overrides(auto_map(raw.columns, raw.frame, kind), mapping or {}, raw.columns)
+
+
+def full_mapping(raw: RawTable, mapping: ColumnMapping, validate: Callable[[ColumnMapping], None]) -> ColumnMapping:
+    """A mapping chosen for every column (the mapping dialog), checked against the file's columns;
+    a column it does not name is ignored."""
+    missing = [c for c in mapping.targets if c not in raw.columns]
+    if missing:
+        raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
+    result = ColumnMapping({c: mapping.targets.get(c, "ignore") for c in raw.columns}, mapping.kind)
+    validate(result)
+    return result
 
 
 def nothing_imported(report: ImportReport, what: str) -> ImportFailed:

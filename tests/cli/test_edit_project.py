@@ -3,11 +3,9 @@
 the file byte for byte as it was."""
 from __future__ import annotations
 
-import ast
 import json
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -174,20 +172,3 @@ def test_move_acts_on_the_named_scenario_and_keeps_the_active_one(project_file, 
     assert after.active == "Base"
     assert after.get_scenario("Plan B").assignment[:2].tolist() == [1, 1]
     assert after.scenario.assignment[:2].tolist() == [0, 0]
-
-
-def test_no_cli_module_imports_the_cli_package_back():
-    """cli/__init__.py (the entry point) imports the command modules; none of them imports it."""
-    folder = Path(__file__).parents[2] / "territory_desk" / "cli"
-    for path in folder.glob("*.py"):
-        if path.name in ("__init__.py", "__main__.py"):
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
-                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            assert "territory_desk.cli" not in names, f"{path.name} imports territory_desk.cli"
-
-
-def test_python_dash_m_runs_the_command():
-    r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "--version"], capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout.startswith("territory-desk ")
