@@ -64,17 +64,11 @@ def register(sub: argparse._SubParsersAction) -> dict:
     return {"layers": _cmd_layers, "pin": _cmd_pin, "unpin": _cmd_unpin, "promote": _cmd_promote}
 
 
-def _run_and_save(path: str, command):
-    """The document after ``command`` ran on the project file and the file was saved."""
-    from territory_desk.services.project_files import edit_project
-
-    return edit_project(path, command).document
-
-
 def _cmd_layers(a) -> int:
     from territory_desk.domain.editing import territory_layers as sc
     from territory_desk.persistence.reader import load_project
     from territory_desk.services.territory_layers import layers_table, rule_preview
+    from territory_desk.services.project_files import edit_project
 
     used = {"--rule": a.rule is not None, "--rename": a.rename is not None, "--description": a.description is not None,
             "--from-scenario": a.from_scenario is not None, "--no-assignment": a.no_assignment,
@@ -93,7 +87,7 @@ def _cmd_layers(a) -> int:
     if action == "add":
         cmd = sc.AddLayer(a.add, a.rule or "", a.kind, a.description or "", a.from_scenario,
                           not a.no_assignment, a.scenario_name, a.position)
-        doc = _run_and_save(a.project, cmd)
+        doc = edit_project(a.project, cmd).document
         _, routed = rule_preview(doc.project, cmd.layer.rule, cmd.layer.name)
         print(f"added territory layer {cmd.layer.name!r} (rule: {cmd.layer.rule or 'every account left'}; "
               f"{routed:,} account(s)) with scenario {cmd.scenario.name!r}, now live and active")
@@ -101,18 +95,18 @@ def _cmd_layers(a) -> int:
         if a.rule is None and a.rename is None and a.description is None:
             raise InputError("--edit needs --rule, --rename or --description")
         cmd = sc.EditLayer(a.edit, a.rename, a.rule, a.description)
-        doc = _run_and_save(a.project, cmd)
+        doc = edit_project(a.project, cmd).document
         layer = cmd.layer
         _, routed = rule_preview(doc.project, layer.rule, layer.name)
         print(f"territory layer {layer.name!r}: rule {layer.rule or 'every account left'}; {routed:,} account(s)")
     elif action == "move":
         if a.position is None:
             raise InputError("--move needs --position K (0 = first)")
-        _run_and_save(a.project, sc.MoveLayer(a.move, a.position))
+        edit_project(a.project, sc.MoveLayer(a.move, a.position))
         print(f"moved territory layer {a.move!r} to position {a.position}")
     else:
         cmd = sc.DeleteLayer(a.delete, a.with_scenarios)
-        doc = _run_and_save(a.project, cmd)
+        doc = edit_project(a.project, cmd).document
         gone = [s.name for s in cmd.deleted_scenarios]
         print(f"deleted territory layer {a.delete!r}" + (f" and its scenario(s) {', '.join(gone)}" if gone else "")
               + f"; active scenario: {doc.project.active}")
@@ -123,6 +117,7 @@ def _cmd_pin(a) -> int:
     from territory_desk.domain.editing.territory_layers import PinAccounts
     from territory_desk.persistence.reader import load_project
     from territory_desk.services.territory_layers import pin_rows
+    from territory_desk.services.project_files import edit_project
 
     if a.list:
         if a.accounts or a.territory:
@@ -140,7 +135,7 @@ def _cmd_pin(a) -> int:
     if not a.territory:
         raise InputError("--territory T is required: the territory (id or name) to pin the accounts to")
     cmd = PinAccounts(a.accounts, a.territory, a.scenario)
-    _run_and_save(a.project, cmd)
+    edit_project(a.project, cmd)
     sc = cmd.target
     name = sc.territories[sc.territory_index(cmd.territory_id)].name
     print(f"pinned {len(cmd.account_ids)} account(s) to {name} ({cmd.territory_id}) in scenario {sc.name!r}")
@@ -171,8 +166,9 @@ def _cmd_unpin(a) -> int:
 def _cmd_promote(a) -> int:
     from territory_desk.domain.editing.territory_layers import PromoteScenario
     from territory_desk.domain.model.territory_layers import layer_label
+    from territory_desk.services.project_files import edit_project
 
-    doc = _run_and_save(a.project, PromoteScenario(a.scenario))
+    doc = edit_project(a.project, PromoteScenario(a.scenario)).document
     sc = doc.project.scenario
     print(f"scenario {sc.name!r} is now the live plan of {layer_label(sc.layer)!r} and the active scenario")
     return 0
