@@ -10,7 +10,9 @@ import argparse
 import json
 import sys
 
-from territory_desk.cli import add_raw_csv_option
+from territory_desk.cli.options import add_project_argument, add_raw_csv_option
+from territory_desk.domain.model.errors import InputError
+from territory_desk.io.output_files import write_text
 
 EXAMPLES = """examples:
   territory-desk compare demo.gpkg Base "Base copy"
@@ -22,7 +24,7 @@ EXAMPLES = """examples:
 def register(sub: argparse._SubParsersAction) -> dict:
     s = sub.add_parser("compare", help="compare two scenarios: per-territory changes and disruption",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("a", metavar="A", help="the scenario compared from (e.g. the live plan)")
     s.add_argument("b", metavar="B", help="the scenario compared to (e.g. the proposal)")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -35,9 +37,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_compare(a) -> int:
-    from territory_desk.domain.model.errors import InputError
     from territory_desk.domain.compare import compare
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services import compare as svc
 
     project = load_project(a.project)
@@ -62,7 +63,7 @@ def _cmd_compare(a) -> int:
     if not text.endswith("\n"):
         text += "\n"
     if a.output:
-        svc.write_text(a.output, text, a.project)
+        write_text(a.output, text, a.project)
         print(f"wrote {a.output}")
     else:
         sys.stdout.write(text)

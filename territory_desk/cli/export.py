@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from territory_desk.cli import add_raw_csv_option
+from territory_desk.cli.options import add_project_argument, add_raw_csv_option
+from territory_desk.domain.model.errors import InputError, TerritoryDeskError
+from territory_desk.services.export_formats import FORMATS, NEEDS_RENDERER, format_for_path
 
 FORMAT_HELP = ("png|svg|pdf: a map page; pptx: a PowerPoint deck; html: an offline interactive map; "
                "csv|xlsx: a table (see --table); gpkg|geojson|shp|kml: dissolved territories. "
@@ -18,12 +20,10 @@ FORMAT_HELP = ("png|svg|pdf: a map page; pptx: a PowerPoint deck; html: an offli
 
 def register(sub: argparse._SubParsersAction) -> dict:
     """Add this area's subcommands; return {name: function(args) -> exit code}."""
-    from territory_desk.services.exports import FORMATS
-
     s = sub.add_parser("export", help="maps (PNG/SVG/PDF), a PowerPoint deck, an offline HTML map, CRM tables "
                                       "(CSV/XLSX) or territory layers (GPKG/GeoJSON/SHP/KML)",
                        description="Export the territories of a project for presentations, clients and CRMs.")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--format", "-f", choices=FORMATS, metavar="FORMAT", help=FORMAT_HELP)
     s.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (the extension is added when missing)")
     s.add_argument("--scenario", metavar="S", help="scenario to export (default: the active one)")
@@ -54,9 +54,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_export(a) -> int:
-    from territory_desk.domain.model.errors import InputError
-    from territory_desk.persistence.store import load_project
-    from territory_desk.services.exports import NEEDS_RENDERER, export, format_for_path
+    from territory_desk.persistence.reader import load_project
+    from territory_desk.services.exports import export
 
     fmt = a.format or format_for_path(a.output)
     if fmt is None:
@@ -74,9 +73,7 @@ def _cmd_export(a) -> int:
 
 
 def _renderer():
-    from territory_desk.domain.model.errors import TerritoryDeskError
-
-    try:
+    try:  # Qt: loaded for the map formats only
         from territory_desk.ui.export.map_export import QtMapRenderer, ensure_gui_app
     except ImportError as exc:
         raise TerritoryDeskError(f"map exports need Qt (PySide6): {exc}") from None
@@ -87,8 +84,6 @@ def _renderer():
 def _thematic(a):
     if not a.thematic:
         if a.thematic_period:
-            from territory_desk.domain.model.errors import InputError
-
             raise InputError("--thematic-period needs --thematic")
         return None
     from territory_desk.services.kpis import parse_thematic

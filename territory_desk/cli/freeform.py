@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 
+from territory_desk.cli.options import add_project_argument
+from territory_desk.domain.model.errors import InputError
+
 
 def register(sub: argparse._SubParsersAction) -> dict:
     """Add this area's subcommands; return {name: function(args) -> exit code}."""
     s = sub.add_parser("freeform", help="territories drawn as polygons: new scenario, draw, from units, clip, check",
                        description="Freeform territories: polygons drawn on the map instead of sets of units. "
                                    "Accounts inside a polygon count in its territory.")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--scenario", metavar="NAME", help="the freeform scenario to edit (default: the active one)")
     what = s.add_mutually_exclusive_group(required=True)
     what.add_argument("--new-scenario", metavar="NAME", help="create an empty freeform scenario and make it active")
@@ -41,56 +44,80 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_freeform(a) -> int:
-    from territory_desk.domain.model.errors import InputError
-    from territory_desk.domain.editing.freeform import ClipByNeighbour
+    from territory_desk.domain.editing.freeform import AddFreeformScenario
     from territory_desk.domain.model.territory_layers import layer_account_mask
-    from territory_desk.services import freeform as ff
-    from territory_desk.services.project_files import open_document, save_document
+    from territory_desk.services.project_files import edit_project
 
     for flag, needs in (("wkt", "draw"), ("source", "from_units"), ("by", "clip")):
         if getattr(a, flag) and not getattr(a, needs):
             raise InputError(f"--{flag.replace('_', '-')} goes with --{needs.replace('_', '-')}")
-    doc = open_document(a.project)
-    project = doc.project
+    if a.draw and not a.wkt:
+        raise InputError("--draw needs --wkt \"POLYGON((lon lat, ...))\"")
+    if a.clip and not a.by:
+        raise InputError("--clip needs --by TERRITORY")
+    if a.check:
+        return _check(a)
     if a.new_scenario:
-        ff.new_freeform_scenario(doc, a.new_scenario, a.layer, a.rule)
-        save_document(doc)
+        project = edit_project(a.project, AddFreeformScenario(a.new_scenario, a.layer, a.rule)).project
         sc = project.scenario
         n = int(layer_account_mask(project, sc.layer).sum())
         print(f"created freeform scenario {sc.name!r} in layer {sc.layer!r} ({n:,} of {len(project.accounts):,} "
               f"accounts count in it); it is now the active scenario")
         return 0
-    target = ff.freeform_target(project, a.scenario)
-    if a.check:
-        lines = ff.freeform_problems(project, target)
-        for line in lines:
-            print(line)
-        if not lines:
-            print(f"no overlaps or gaps in scenario {target.name!r}")
-        return 1 if lines else 0
-    source = ff.unit_source(project, a.source) if a.from_units else None
-    active = project.active
-    project.active = target.name
-    doc.rebuild()
-    if a.draw:
-        if not a.wkt:
-            raise InputError("--draw needs --wkt \"POLYGON((lon lat, ...))\"")
-        _, new = ff.draw_territory(doc, a.draw, ff.lonlat_shape(project, a.wkt))
-        message = f"{'drew new' if new else 'redrew'} territory {a.draw!r}"
-    elif a.from_units:
-        ff.territory_from_units(doc, source, a.from_units)
-        message = f"territory {a.from_units!r} drawn from the units of scenario {source.name!r}"
-    else:
-        if not a.by:
-            raise InputError("--clip needs --by TERRITORY")
-        clip, by = target.territories[target.territory_index(a.clip)], target.territories[target.territory_index(a.by)]
-        ClipByNeighbour(clip.id, by.id).redo(doc)
-        message = f"clipped {clip.name!r} by {by.name!r}"
-    project.active = active
-    save_document(doc)
-    stats = doc.engine.stats()
+    shaping = _Shaping(a)
+    edit = edit_project(a.project, shaping.command, scenario=shaping.target)
+    stats, target = edit.engine.stats(), shaping.scenario
     acc = stats.fields.index("accounts") if "accounts" in stats.fields else None
     counts = "" if acc is None else "; accounts: " + ", ".join(
         f"{t.name} {int(stats.value[i, acc]):,}" for i, t in enumerate(target.territories))
-    print(f"{message} in scenario {target.name!r}{counts}")
+    print(f"{shaping.message} in scenario {target.name!r}{counts}")
     return 0
+
+
+def _check(a) -> int:
+    from territory_desk.persistence.reader import load_project
+    from territory_desk.services import freeform as ff
+
+    project = load_project(a.project)
+    target = ff.freeform_target(project, a.scenario)
+    lines = ff.freeform_problems(project, target)
+    for line in lines:
+        print(line)
+    if not lines:
+        print(f"no overlaps or gaps in scenario {target.name!r}")
+    return 1 if lines else 0
+
+
+class _Shaping:
+    """--draw, --from-units or --clip: the freeform scenario edited (``target``, chosen from the
+    project as it was opened), the command (``command``, built when that scenario is active) and what
+    it did (``message``)."""
+
+    def __init__(self, a) -> None:
+        self.a = a
+        self.scenario = self.source = None
+        self.message = ""
+
+    def target(self, project) -> str:
+        from territory_desk.services import freeform as ff
+
+        # the unit source before the freeform target becomes active (the default source is the active one)
+        self.source = ff.unit_source(project, self.a.source) if self.a.from_units else None
+        self.scenario = ff.freeform_target(project, self.a.scenario)
+        return self.scenario.name
+
+    def command(self, doc):
+        from territory_desk.domain.editing.freeform import ClipByNeighbour
+        from territory_desk.services import freeform as ff
+
+        a, sc = self.a, doc.scenario
+        if a.draw:
+            cmd, new = ff.draw_command(sc, a.draw, ff.lonlat_shape(doc.project, a.wkt))
+            self.message = f"{'drew new' if new else 'redrew'} territory {a.draw!r}"
+            return cmd
+        if a.from_units:
+            self.message = f"territory {a.from_units!r} drawn from the units of scenario {self.source.name!r}"
+            return ff.from_units_command(doc.project, sc, self.source, a.from_units)
+        clip, by = sc.territories[sc.territory_index(a.clip)], sc.territories[sc.territory_index(a.by)]
+        self.message = f"clipped {clip.name!r} by {by.name!r}"
+        return ClipByNeighbour(clip.id, by.id)

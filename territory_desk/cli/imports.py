@@ -7,10 +7,10 @@ project file is left exactly as it was.
 from __future__ import annotations
 
 import argparse
-import os
 
-from territory_desk.cli import add_raw_csv_option
-from territory_desk.domain.model.errors import InputError
+from territory_desk.cli.options import (
+    add_limits_option, add_project_argument, add_raw_csv_option, check_writable, limits_of,
+)
 
 # the roles of io.column_mapping (kept literal here so that `territory-desk --help` stays light)
 ACCOUNT_TARGETS = "id, name, lat, lon, street, city, state, zip, county"
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
     s = sub.add_parser("import-units", help="add the polygons of a GIS file to the project's units, or replace "
                                             "them (--replace keeps assignments where unit ids match)")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("file", metavar="FILE", help="shapefile (.shp, folder or .zip), GeoJSON, GeoPackage, KML/KMZ")
     s.add_argument("--layer", metavar="L", help="layer of a multi-layer file (GeoPackage, folder of shapefiles)")
     s.add_argument("--id-field", metavar="F")
@@ -45,88 +45,80 @@ def register(sub: argparse._SubParsersAction) -> dict:
             "import-units": _cmd_import_units}
 
 
-def add_limits_argument(s: argparse.ArgumentParser) -> None:
-    """--limits: the bounds a table file must stay within (io/table_limits.py)."""
-    from territory_desk.io.tables.limits import LIMITS_HELP
-
-    s.add_argument("--limits", metavar="KEY=VALUE,...", help=LIMITS_HELP)
-
-
-def limits_of(a):
-    from territory_desk.io.tables.limits import parse_limits
-
-    return parse_limits(getattr(a, "limits", None))
-
-
-def _table_args(s: argparse.ArgumentParser, roles: str) -> None:
-    s.add_argument("project", metavar="PROJECT.gpkg")
+def add_table_import_arguments(s: argparse.ArgumentParser, map_help: str, report_help: str) -> None:
+    """PROJECT FILE --map --sheet --report --dry-run --raw-csv --limits: every import of a CRM table."""
+    add_project_argument(s)
     s.add_argument("file", metavar="FILE", help="CSV/TSV (UTF-8, UTF-8 with BOM, UTF-16 or Windows-1252, also mixed "
                                                 "line by line; comma, semicolon, tab or Excel's sep= line) or XLSX; "
                                                 "the format is read from the content, not the name")
-    s.add_argument("--map", action="append", default=[], metavar="SOURCE=TARGET",
-                   help=_MAP_HELP.format(roles=roles))
+    s.add_argument("--map", action="append", default=[], metavar="SOURCE=TARGET", help=map_help)
     s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
-    s.add_argument("--report", metavar="OUT.csv", help="write every row's outcome (imported with its geocoding "
-                                                      "method, or rejected with the reason) as CSV")
+    s.add_argument("--report", metavar="OUT.csv", help=report_help)
     s.add_argument("--dry-run", action="store_true", help="check the file and print the report; change nothing")
     add_raw_csv_option(s)
-    add_limits_argument(s)
+    add_limits_option(s)
+
+
+def _table_args(s: argparse.ArgumentParser, roles: str) -> None:
+    add_table_import_arguments(s, _MAP_HELP.format(roles=roles),
+                               "write every row's outcome (imported with its geocoding method, or rejected with "
+                               "the reason) as CSV")
 
 
 def _finish(report, a) -> int:
-    if getattr(a, "report", None):
-        report.write_csv(a.report, raw=getattr(a, "raw_csv", False))
+    if a.report:
+        report.write_csv(a.report, raw=a.raw_csv)
     print(report.summary())
-    if getattr(a, "report", None):
+    if a.report:
         print(f"report written to {a.report}")
     return 0
 
 
-def _with_report_on_failure(fn, a) -> int:
+def with_report_on_failure(fn, a) -> int:
     """Run an import; when nothing could be imported, still write the --report before the error."""
     from territory_desk.services.imports import ImportFailed
 
-    out = getattr(a, "report", None)
-    if out:  # check before importing: a report that cannot be written must not follow a saved import
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(out):
-            raise InputError(f"cannot write the report to {out}")
+    if a.report:  # check before importing: a report that cannot be written must not follow a saved import
+        check_writable(a.report, "the report")
     try:
         return _finish(fn(), a)
     except ImportFailed as exc:
-        if getattr(a, "report", None):
-            exc.report.write_csv(a.report, raw=getattr(a, "raw_csv", False))
+        if a.report:
+            exc.report.write_csv(a.report, raw=a.raw_csv)
             print(f"report written to {a.report}")
         raise
 
 
-def _table_import(a, kind: str) -> int:
+def run_table_import(a, plan, apply) -> int:
+    """``--dry-run``: ``plan(project, file, overrides, sheet, limits).report`` on the loaded project;
+    otherwise ``apply(project_path, file, overrides, sheet, limits)`` (one transaction) -> report."""
     from territory_desk.io.imports.column_mapping import parse_overrides
-    from territory_desk.services import imports
 
     overrides = parse_overrides(a.map)
     limits = limits_of(a)
     if a.dry_run:
-        from territory_desk.persistence.store import load_project
+        from territory_desk.persistence.reader import load_project
 
         project = load_project(a.project)
-        plan = (imports.plan_accounts if kind == "accounts" else imports.plan_reps)
-        return _with_report_on_failure(lambda: plan(project, a.file, overrides, a.sheet, limits).report, a)
-    fn = imports.import_accounts if kind == "accounts" else imports.import_reps
-    return _with_report_on_failure(lambda: fn(a.project, a.file, overrides, a.sheet, limits), a)
+        return with_report_on_failure(lambda: plan(project, a.file, overrides, a.sheet, limits).report, a)
+    return with_report_on_failure(lambda: apply(a.project, a.file, overrides, a.sheet, limits), a)
 
 
 def _cmd_import_accounts(a) -> int:
-    return _table_import(a, "accounts")
+    from territory_desk.services import imports
+
+    return run_table_import(a, imports.plan_accounts, imports.import_accounts)
 
 
 def _cmd_import_reps(a) -> int:
-    return _table_import(a, "reps")
+    from territory_desk.services import imports
+
+    return run_table_import(a, imports.plan_reps, imports.import_reps)
 
 
 def _cmd_import_units(a) -> int:
     from territory_desk.services.imports import import_units
 
-    return _with_report_on_failure(
+    return with_report_on_failure(
         lambda: import_units(a.project, a.file, a.layer, a.id_field, a.name_field, replace=a.replace), a)
 

@@ -11,12 +11,13 @@ Imports are one transaction each (the project file is written only when the impo
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
 
-from territory_desk.cli import add_raw_csv_option
-from territory_desk.cli.imports import add_limits_argument
+from territory_desk.cli.imports import add_table_import_arguments, run_table_import
+from territory_desk.cli.options import add_project_argument, add_raw_csv_option
 from territory_desk.domain.model.errors import InputError
+from territory_desk.io.output_files import write_text
 
 TARGETS = {  # kept literal so `territory-desk --help` stays light (io.activity_mapping.ROLES)
     "opportunities": "id, account, amount, stage, status, won, closed_flag, created, closed, owner",
@@ -33,22 +34,15 @@ def register(sub: argparse._SubParsersAction) -> dict:
                        ("leads", "leads with created time, first response, owner, converted, account or location"),
                        ("quotas", "quotas per rep or territory and period")):
         s = sub.add_parser(f"import-{kind}", help=f"import CRM {what} from CSV or XLSX (replaces the project's {kind})")
-        s.add_argument("project", metavar="PROJECT.gpkg")
-        s.add_argument("file", metavar="FILE", help="CSV/TSV or XLSX export")
-        s.add_argument("--map", action="append", default=[], metavar="SOURCE=TARGET",
-                       help=f"map a source column to a target; repeatable. Targets: {TARGETS[kind]}, ignore. "
-                            "Salesforce, HubSpot and Zoho headers are mapped automatically; --map overrides.")
-        s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
-        s.add_argument("--report", metavar="OUT.csv", help="write every row's outcome (imported, with any warning, "
-                                                          "or rejected with the reason) as CSV")
-        s.add_argument("--dry-run", action="store_true", help="check the file and print the report; change nothing")
-        add_raw_csv_option(s)
-        add_limits_argument(s)
+        add_table_import_arguments(
+            s, f"map a source column to a target; repeatable. Targets: {TARGETS[kind]}, ignore. "
+               "Salesforce, HubSpot and Zoho headers are mapped automatically; --map overrides.",
+            "write every row's outcome (imported, with any warning, or rejected with the reason) as CSV")
         commands[f"import-{kind}"] = (lambda k: (lambda a: _cmd_import(a, k)))(kind)
 
     s = sub.add_parser("kpis", help="sales KPIs per territory or hierarchy level for a period "
                                     "(revenue, pipeline, close rate, cycle, lead response, coverage, attainment, ...)")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--period", default="all", metavar="P", help=PERIOD_HELP)
     s.add_argument("--level", default="0", metavar="L", help="hierarchy level: territory (default), region, "
                                                                       "area, ... or its number (0 = territory)")
@@ -63,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     commands["kpis"] = _cmd_kpis
 
     s = sub.add_parser("snapshot", help="save the KPIs of a period into the project (for reviews over time)")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--period", required=True, metavar="P", help=PERIOD_HELP)
     s.add_argument("--level", default="0", metavar="L")
     s.add_argument("--scenario", metavar="S")
@@ -71,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
     s = sub.add_parser("review", help="compare the KPIs of two periods per territory and flag drifting workload "
                                       "or attainment (rebalancing candidates); exit 1 when something is flagged")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--from", dest="before", required=True, metavar="P", help="the earlier period")
     s.add_argument("--to", dest="after", required=True, metavar="P", help="the later period")
     s.add_argument("--level", default="0", metavar="L")
@@ -89,20 +83,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_import(a, kind: str) -> int:
-    from territory_desk.cli.imports import _with_report_on_failure, limits_of
-    from territory_desk.io.imports.column_mapping import parse_overrides
-    from territory_desk.services import activity_imports
+    from territory_desk.services import activity_imports as act
 
-    overrides = parse_overrides(a.map)
-    limits = limits_of(a)
-    if a.dry_run:
-        from territory_desk.persistence.store import load_project
-
-        project = load_project(a.project)
-        return _with_report_on_failure(
-            lambda: activity_imports.plan_activity(project, kind, a.file, overrides, a.sheet, limits).report, a)
-    return _with_report_on_failure(
-        lambda: activity_imports.import_activity(a.project, kind, a.file, overrides, a.sheet, limits), a)
+    return run_table_import(a, lambda project, *args: act.plan_activity(project, kind, *args),
+                            lambda path, *args: act.import_activity(path, kind, *args))
 
 
 def _options(a, project):
@@ -119,64 +103,56 @@ def _options(a, project):
     return opts
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, project: str) -> None:
+    text = text if text.endswith("\n") else text + "\n"
     if not output:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise InputError(f"{output}: the folder {folder} does not exist")
-    tmp = f"{output}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
-    os.replace(tmp, output)
+    write_text(output, text, project)
     print(f"wrote {output}")
 
 
 def _cmd_kpis(a) -> int:
     from territory_desk.domain.kpis.measures import compute_kpis
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.kpis import kpi_csv, kpi_json, kpi_text
 
     project = load_project(a.project)
     table = compute_kpis(project, a.period, a.level, project.get_scenario(a.scenario), _options(a, project))
     text = kpi_csv(table, a.raw_csv) if a.format == "csv" else {"json": kpi_json, "table": kpi_text}[a.format](table)
-    _write(text, a.output)
+    _write(text, a.output, a.project)
     return 0
 
 
 def _cmd_snapshot(a) -> int:
-    from territory_desk.domain.kpis.reviews import snapshot_of
     from territory_desk.domain.kpis.measures import compute_kpis
-    from territory_desk.services.imports import _transaction
+    from territory_desk.domain.kpis.reviews import TakeSnapshot
+    from territory_desk.services.project_files import edit_project
 
-    done = {}
+    tables = []
 
-    def run(project):
-        table = compute_kpis(project, a.period, a.level, project.get_scenario(a.scenario))
-        rows = snapshot_of(table)
-        act = project.activity
-        project.activity = act.replaced(snapshots=act.snapshots.concat(rows))
-        done["text"] = (f"saved a snapshot of {table.period.label} ({table.level.name.lower()} level, scenario "
-                        f"{table.scenario}): {len(table.group_ids)} group(s) x {len(table.keys)} KPIs")
-    _transaction(a.project, "", run)
-    print(done["text"])
+    def snapshot(doc):
+        tables.append(compute_kpis(doc.project, a.period, a.level, doc.project.get_scenario(a.scenario)))
+        return TakeSnapshot(tables[0])
+
+    edit_project(a.project, snapshot)
+    table = tables[0]
+    print(f"saved a snapshot of {table.period.label} ({table.level.name.lower()} level, scenario "
+          f"{table.scenario}): {len(table.group_ids)} group(s) x {len(table.keys)} KPIs")
     return 0
 
 
 def _cmd_review(a) -> int:
     from territory_desk.domain.kpis.reviews import review_periods
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.kpis import review_csv, review_dict, review_text
 
     project = load_project(a.project)
     review = review_periods(project, a.before, a.after, a.level, project.get_scenario(a.scenario), a.threshold,
                             a.source, a.source)
     if a.format == "json":
-        import json
-
         text = json.dumps(review_dict(review), indent=2)
     else:
         text = review_csv(review, a.raw_csv) if a.format == "csv" else review_text(review)
-    _write(text, a.output)
+    _write(text, a.output, a.project)
     return 1 if review.flagged else 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from territory_desk.cli import add_raw_csv_option
-from territory_desk.cli.imports import add_limits_argument, limits_of
+from territory_desk.cli.options import add_limits_option, add_project_argument, add_raw_csv_option, limits_of
+from territory_desk.domain.model.errors import InputError
 
 RULES_HELP = ("a JSON list of rules, e.g. [{\"name\": \"By ZIP\", \"type\": \"unit\", \"column\": \"zip\", "
               "\"match\": \"zip\"}, {\"name\": \"Rest\", \"type\": \"fallback\", \"target\": \"queue\", "
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     """Add this area's subcommands; return {name: function(args) -> exit code}."""
     s = sub.add_parser("assign", help="give every lead of a CSV/XLSX file its territory and rep with the lead "
                                       "routing rules (unmatched leads are kept and reported)")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("leads", metavar="LEADS.csv", help="CSV/TSV (any usual encoding and delimiter) or XLSX")
     s.add_argument("-o", "--output", required=True, metavar="ASSIGNED.csv",
                    help="every input column plus territory_id, territory, rep_id, rep, rule")
@@ -33,10 +34,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--rules", metavar="RULES.json", help="use these rules instead of the project's; " + RULES_HELP)
     s.add_argument("--sheet", metavar="S", help="worksheet of an XLSX file (the first one by default)")
     add_raw_csv_option(s)
-    add_limits_argument(s)
+    add_limits_option(s)
 
     s = sub.add_parser("rules", help="show the project's lead routing rules, or set them from a JSON file")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     g = s.add_mutually_exclusive_group()
     g.add_argument("--set", metavar="RULES.json", help="replace the rules (checked first; [] clears them); " + RULES_HELP)
     g.add_argument("--show", action="store_true", help="print the rules as JSON (the format --set reads)")
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def _cmd_assign(a) -> int:
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.leads import assign_file, read_rules_file
 
     limits = limits_of(a)
@@ -59,23 +60,18 @@ def _cmd_assign(a) -> int:
 def _cmd_rules(a) -> int:
     from territory_desk.domain.leads.rules import SetLeadRules, describe, project_rules, rules_json
     from territory_desk.services.leads import read_rules_file
-    from territory_desk.services.project_files import open_document, save_document
+    from territory_desk.services.project_files import edit_project
 
     if a.set:
         items = read_rules_file(a.set)
-        doc = open_document(a.project)
-        SetLeadRules(items).redo(doc)  # checks every rule against the project first
-        save_document(doc)
-        rules = project_rules(doc.project)
+        edit = edit_project(a.project, SetLeadRules(items))  # checks every rule against the project first
+        rules = project_rules(edit.project)
         print(f"saved {len(rules)} lead routing rule(s) in {a.project}")
         for k, r in enumerate(rules, start=1):
             print(f"  {k}. {r.name}: {describe(r)}")
         return 0
-    import sys
-
-    from territory_desk.domain.model.errors import InputError
     from territory_desk.domain.leads.rules import SETTINGS_KEY, parse_rules
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
 
     project = load_project(a.project)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from territory_desk.cli import add_raw_csv_option
+from territory_desk.cli.options import add_project_argument, add_raw_csv_option, check_writable, split_list
 from territory_desk.domain.model.errors import InputError
 
 EXAMPLES = """examples:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
         "optimize", help="design balanced, compact, contiguous territories (or rebalance a scenario) "
                          "as a new active scenario",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--territories", "-k", type=int, metavar="K",
                    help="number of new territories to design (locked territories are kept besides them)")
     s.add_argument("--balance", action="append", default=[], metavar="FIELD[:TOL]",
@@ -84,15 +84,12 @@ def parse_weights(text: str | None) -> dict[str, float]:
     return out
 
 
-def _cmd_optimize(a) -> int:
-    from territory_desk.domain.editing.document import Document
-    from territory_desk.domain.editing.scenarios import AddScenario
+def _options(a):
+    """The OptimizeOptions of the command line, checked before the project is read (the balance is
+    completed from the project's balance fields in ``_with_default_balance``)."""
     from territory_desk.domain.optimize import parse_tolerance
-    from territory_desk.persistence.store import load_project, save_project
-    from territory_desk.services.optimize import OptimizeOptions, run
-    from territory_desk.services.project_files import check_project_path
+    from territory_desk.services.optimize import OptimizeOptions
 
-    check_project_path(a.project)
     balance, weights = parse_balance(a.balance), parse_weights(a.weights)
     if balance and weights:
         raise InputError("use either --balance (one constraint per metric) or --weights (one index), not both")
@@ -100,26 +97,42 @@ def _cmd_optimize(a) -> int:
         raise InputError("--min-disruption needs --from SCENARIO (the plan to rebalance)")
     if a.time_limit <= 0:
         raise InputError("--time-limit must be positive")
-    tolerance = parse_tolerance(a.tolerance)
-    project = load_project(a.project)
-    if not balance and not weights:
+    return OptimizeOptions(
+        territories=a.territories, balance=balance, weights=weights, tolerance=parse_tolerance(a.tolerance),
+        seeds=a.seeds, scenario_name=a.scenario, source=a.source, min_disruption=a.min_disruption,
+        disruption_weight=a.disruption_weight, respect_locks=not a.ignore_locks, region=a.region,
+        seed=a.seed, time_limit=a.time_limit)
+
+
+def _for_project(options, project, unit_ids: list[str]):
+    """The options completed from the project: its balance fields, the indices of ``--units``."""
+    if not options.balance and not options.weights:
         fields = project.settings.get("balance_fields") or []
         if not fields:
             raise InputError("say what to balance: --balance FIELD[:TOL] or --weights FIELD=W,...")
-        balance = [(f, None) for f in fields]
-    units = None
-    if a.units:
-        units = project.units.indices_of([u.strip() for u in a.units.split(",") if u.strip()]).tolist()
-    options = OptimizeOptions(
-        territories=a.territories, balance=balance, weights=weights, tolerance=tolerance, seeds=a.seeds,
-        scenario_name=a.scenario, source=a.source, min_disruption=a.min_disruption,
-        disruption_weight=a.disruption_weight, respect_locks=not a.ignore_locks, region=a.region, units=units,
-        seed=a.seed, time_limit=a.time_limit)
+        options.balance = [(f, None) for f in fields]
+    if unit_ids:
+        options.units = project.units.indices_of(unit_ids).tolist()
+    return options
+
+
+def _cmd_optimize(a) -> int:
+    from territory_desk.domain.editing.scenarios import AddScenario
+    from territory_desk.services.optimize import moves_lines, run
+    from territory_desk.services.project_files import check_project_path, edit_project
+
+    check_project_path(a.project)
+    options = _options(a)
     if a.moves_csv:
-        _check_writable(a.moves_csv)
-    result = run(project, options)
-    Document(project).execute(AddScenario(result.scenario))
-    save_project(project, a.project)
+        check_writable(a.moves_csv)
+    results = []
+
+    def design(doc):
+        results.append(run(doc.project, _for_project(options, doc.project, split_list(a.units))))
+        return AddScenario(results[0].scenario)  # and makes it the active scenario
+
+    edit_project(a.project, design)
+    result = results[0]
     for line in result.summary_lines():
         print(line)
     if result.moves:
@@ -133,23 +146,3 @@ def _cmd_optimize(a) -> int:
         print(f"moves written to {a.moves_csv}")
     print(f"saved {a.project}: active scenario {result.scenario.name!r}")
     return 0
-
-
-def moves_lines(moves: list[tuple[str, str, str]], ids_shown: int = 12) -> list[str]:
-    """One line per (from, to) pair: how many units and which (the first ``ids_shown`` ids)."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for uid, src, dst in moves:
-        groups.setdefault((src, dst), []).append(uid)
-    lines = []
-    for (src, dst), ids in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
-        more = f", … (+{len(ids) - ids_shown})" if len(ids) > ids_shown else ""
-        lines.append(f"{src} -> {dst}: {len(ids)} unit(s): {', '.join(ids[:ids_shown])}{more}")
-    return lines
-
-
-def _check_writable(path: str) -> None:
-    import os
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(path):
-        raise InputError(f"cannot write {path}")

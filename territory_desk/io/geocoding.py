@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from territory_desk.io.imports.column_mapping import MISSING_TOKENS, ColumnMapping, parse_numbers
 
@@ -32,7 +33,7 @@ class ZipTable:
 
 @functools.lru_cache(maxsize=1)
 def zip_table() -> ZipTable:
-    from territory_desk.io.bundled_data import read_zip_centroids
+    from territory_desk.io.bundled_data import read_zip_centroids  # geopandas: loaded on the first lookup
 
     z = read_zip_centroids(contiguous=False)
     codes = z["zip"].astype(np.int64).to_numpy()
@@ -45,7 +46,7 @@ def zip_table() -> ZipTable:
 @functools.lru_cache(maxsize=1)
 def state_names() -> dict[str, str]:
     """casefolded state name or abbreviation -> USPS abbreviation (50 states, DC, territories)."""
-    from territory_desk.io.bundled_data import read_states
+    from territory_desk.io.bundled_data import read_states  # geopandas: loaded on the first lookup
 
     states = read_states(contiguous=False)
     out = {ab.casefold(): ab for ab in states["STUSPS"]}
@@ -78,7 +79,7 @@ def norm_county(value: str) -> str:
 def city_table() -> dict[tuple[str, str], tuple[float, float]]:
     """(normalised city, state) -> (lon, lat): GeoNames places first, then the mean of the ZIP
     centroids of every USPS city name."""
-    from territory_desk.io.bundled_data import read_us_cities, read_zip_centroids
+    from territory_desk.io.bundled_data import read_us_cities, read_zip_centroids  # geopandas: on first lookup
 
     out: dict[tuple[str, str], tuple[float, float]] = {}
     z = read_zip_centroids(contiguous=False)
@@ -96,9 +97,7 @@ def city_table() -> dict[tuple[str, str], tuple[float, float]]:
 @functools.lru_cache(maxsize=1)
 def county_table() -> dict[tuple[str, str], tuple[float, float]]:
     """(normalised county name, state) -> a point inside the county (Census 2016 counties)."""
-    import shapely
-
-    from territory_desk.io.bundled_data import read_counties
+    from territory_desk.io.bundled_data import read_counties  # geopandas: loaded on the first lookup
 
     c = read_counties(contiguous=False)
     pts = shapely.get_coordinates(shapely.point_on_surface(np.asarray(c.geometry.array, dtype=object)))

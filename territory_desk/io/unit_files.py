@@ -13,16 +13,20 @@ GDAL build does with DTDs. GDAL virtual layers (VRT) are refused: they can point
 """
 from __future__ import annotations
 
+import collections
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import shapely
 
-from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.errors import InputError, first_line
 from territory_desk.domain.model.units import UnitLayer
 from territory_desk.io.tables.xml_guard import check_xml_file, check_zip_members
+from territory_desk.persistence.dissolve import polygonal_part
 
 ID_CANDIDATES = ("unit_id", "id", "geoid", "geoid20", "geoid10", "zcta5ce20", "zcta5ce10", "zip", "zipcode",
                  "postcode", "plz", "fips", "code", "objectid")
@@ -76,7 +80,7 @@ def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], w
 
 def list_unit_layers(path: str) -> list[tuple[str, str]]:
     """[(layer name, geometry type)] of a GIS file, folder of shapefiles or .zip."""
-    import pyogrio
+    import pyogrio  # GDAL: loaded when a GIS file is read, not with the command line
 
     if not os.path.exists(path):
         raise InputError(f"{path} does not exist")
@@ -86,12 +90,12 @@ def list_unit_layers(path: str) -> list[tuple[str, str]]:
             warnings.simplefilter("ignore")
             return [(str(n), str(g or "")) for n, g in pyogrio.list_layers(path)]
     except Exception as exc:
-        raise InputError(f"{path}: cannot read as a GIS layer ({_first_line(exc)})") from None
+        raise InputError(f"{path}: cannot read as a GIS layer ({first_line(exc)})") from None
 
 
 def list_unit_fields(path: str, layer: str | None = None) -> list[str]:
     """Attribute field names of a layer (for choosing the id field)."""
-    import pyogrio
+    import pyogrio  # GDAL: loaded when a GIS file is read, not with the command line
 
     check_xml_layers(path)
     try:
@@ -99,14 +103,12 @@ def list_unit_fields(path: str, layer: str | None = None) -> list[str]:
             warnings.simplefilter("ignore")
             return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
     except Exception as exc:
-        raise InputError(f"{path}: cannot read the fields ({_first_line(exc)})") from None
+        raise InputError(f"{path}: cannot read the fields ({first_line(exc)})") from None
 
 
 def check_xml_layers(path: str) -> None:
     """Refuse XML layers (a file, the members of a ZIP/KMZ, the layers of a folder) that declare a
     DTD, and GDAL virtual layers (VRT), which point at other files."""
-    import zipfile
-
     if os.path.isdir(path):
         for name in sorted(os.listdir(path)):
             if name.lower().endswith(LAYER_XML) and os.path.isfile(os.path.join(path, name)):
@@ -145,11 +147,40 @@ def read_unit_layer(
 ) -> tuple[UnitLayer, UnitImportReport]:
     """Read a polygon layer (shapefile, folder of shapefiles, .zip, GeoJSON, GeoPackage, KML/KMZ) as a
     UnitLayer. Raises InputError with one clear line when it cannot."""
-    import pyogrio
-
     path = os.fspath(path)
     layers = list_unit_layers(path)
     candidates = _candidate_layers(path, layers, layer)
+    df, chosen = _read_first_polygon_layer(path, candidates)
+    report = UnitImportReport(path, layer=chosen if len(layers) > 1 else "")
+    others = [n for n in candidates if n != chosen]
+    if layer is None and len(layers) > 1 and others:
+        report.lines.append(f"used layer {chosen!r}; other layers: {', '.join(others)} (choose with --layer)")
+    if path.lower().endswith(".shp") and not any(os.path.exists(os.path.splitext(path)[0] + e)
+                                                 for e in (".dbf", ".DBF")):
+        report.lines.append("the shapefile has no .dbf file: it has no attributes")
+    if df is None or df.geometry is None or len(df) == 0:
+        raise InputError(f"{path}: the layer has no features")
+    df, geoms, features, repaired = _polygons(path, df, report)
+    columns = [c for c in df.columns if c != "geometry"]
+    idc = _pick(columns, id_field, ID_CANDIDATES, "id")
+    namec = _pick(columns, name_field, NAME_CANDIDATES, "name")
+    if idc:
+        ids = _unique_ids(path, _texts(df[idc]), features, idc, report)
+    else:
+        ids = [str(i + 1) for i in range(len(df))]
+        report.lines.append("no id field found: units are numbered 1..n (choose one with --id-field)")
+    names = _texts(df[namec]) if namec else list(ids)
+    report.repaired = [ids[i] for i in np.flatnonzero(repaired)]
+    crs_text = _crs_text(path, df.crs, geoms, report)
+    numeric, text = _attributes(df, [c for c in columns if c not in (idc, namec)])
+    report.features = len(ids)
+    return UnitLayer(ids, names, geoms, crs_text, numeric=numeric, text=text), report
+
+
+def _read_first_polygon_layer(path: str, candidates: list[str]):
+    """(frame, layer name) of the first candidate layer holding a polygon (else the last one read)."""
+    import pyogrio  # GDAL: loaded when a GIS file is read, not with the command line
+
     df, chosen = None, None
     try:
         with warnings.catch_warnings():
@@ -163,19 +194,15 @@ def read_unit_layer(
     except InputError:
         raise
     except Exception as exc:  # GDAL's messages are the clearest we have
-        raise InputError(f"{path}: cannot read as a GIS layer ({_first_line(exc)})") from None
-    report = UnitImportReport(path, layer=chosen if len(layers) > 1 else "")
-    others = [n for n in candidates if n != chosen]
-    if layer is None and len(layers) > 1 and others:
-        report.lines.append(f"used layer {chosen!r}; other layers: {', '.join(others)} (choose with --layer)")
-    if path.lower().endswith(".shp") and not any(os.path.exists(os.path.splitext(path)[0] + e)
-                                                 for e in (".dbf", ".DBF")):
-        report.lines.append("the shapefile has no .dbf file: it has no attributes")
-    if df is None or df.geometry is None or len(df) == 0:
-        raise InputError(f"{path}: the layer has no features")
+        raise InputError(f"{path}: cannot read as a GIS layer ({first_line(exc)})") from None
+    return df, chosen
+
+
+def _polygons(path: str, df, report: UnitImportReport):
+    """The features that are areas, invalid ones repaired: (frame, geometries, feature numbers, which
+    were repaired). The others are reported as skipped."""
     geoms = np.asarray(df.geometry.values, dtype=object)
-    types = shapely.get_type_id(geoms)
-    keep = np.isin(types, (3, 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
+    keep = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
     if not keep.any():
         raise InputError(f"{path}: the layer has no polygons (units must be areas)")
     for i in np.flatnonzero(~keep):
@@ -187,7 +214,7 @@ def read_unit_layer(
     geoms = geoms[keep]
     bad = ~shapely.is_valid(geoms)
     if bad.any():
-        geoms[bad] = np.array([_polygonal(g) for g in shapely.make_valid(geoms[bad])], dtype=object)
+        geoms[bad] = np.array([_area_of(g) for g in shapely.make_valid(geoms[bad])], dtype=object)
         lost = bad & shapely.is_empty(geoms)
         for i in np.flatnonzero(lost):
             report.skipped.append((int(features[i]), "an invalid geometry with no area left after repair"))
@@ -195,46 +222,36 @@ def read_unit_layer(
             raise InputError(f"{path}: every polygon is invalid and has no area left after repair")
         df, geoms, features, bad = df[~lost].reset_index(drop=True), geoms[~lost], features[~lost], bad[~lost]
     report.skipped.sort()
-    columns = [c for c in df.columns if c != "geometry"]
-    idc = _pick(columns, id_field, ID_CANDIDATES, "id")
-    namec = _pick(columns, name_field, NAME_CANDIDATES, "name")
-    if idc:
-        ids = _unique_ids(path, _texts(df[idc]), features, idc, report)
-    else:
-        ids = [str(i + 1) for i in range(len(df))]
-        report.lines.append("no id field found: units are numbered 1..n (choose one with --id-field)")
-    names = _texts(df[namec]) if namec else list(ids)
-    report.repaired = [ids[i] for i in np.flatnonzero(bad)]
-    crs = df.crs
-    if crs is None:
-        xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-        if -180.5 <= xmin and xmax <= 180.5 and -90.5 <= ymin and ymax <= 90.5:
-            crs_text = "EPSG:4326"
-            report.crs_note = "the file has no CRS (.prj): coordinates look like longitude/latitude, assumed EPSG:4326"
-        else:
-            raise InputError(f"{path}: the file has no CRS (.prj) and its coordinates are not longitude/latitude")
-    else:
-        crs_text = crs.to_wkt()
+    return df, geoms, features, bad
+
+
+def _crs_text(path: str, crs, geoms: np.ndarray, report: UnitImportReport) -> str:
+    """The layer's CRS as WKT; without one, EPSG:4326 when the coordinates look like lon/lat (reported)."""
+    if crs is not None:
+        return crs.to_wkt()
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    if not (-180.5 <= xmin and xmax <= 180.5 and -90.5 <= ymin and ymax <= 90.5):
+        raise InputError(f"{path}: the file has no CRS (.prj) and its coordinates are not longitude/latitude")
+    report.crs_note = "the file has no CRS (.prj): coordinates look like longitude/latitude, assumed EPSG:4326"
+    return "EPSG:4326"
+
+
+def _attributes(df, columns: list[str]) -> tuple[dict, dict]:
+    """The numeric and the text columns among ``columns`` (other kinds, such as dates, are left out)."""
     numeric, text = {}, {}
     for c in columns:
-        if c in (idc, namec):
-            continue
         col = df[c]
         if col.dtype.kind in "iuf" and col.dtype.kind != "b":
             numeric[_clean(c)] = col.to_numpy(dtype=float, na_value=np.nan)
         elif col.dtype.kind in "OUSb" or str(col.dtype) in ("string", "str"):
             text[_clean(c)] = _texts(col)
-    report.features = len(ids)
-    units = UnitLayer(ids, names, geoms, crs_text, numeric=numeric, text=text)
-    return units, report
+    return numeric, text
 
 
 def _unique_ids(path: str, ids: list[str], features: np.ndarray, field_name: str,
                report: UnitImportReport) -> list[str]:
     """Ids made unique: an empty id becomes "feature-N", a repeated one "ID-2"; both reported. More
     than 5 % repeated means the field is no id field at all: one clear error."""
-    import collections
-
     counts = collections.Counter(i for i in ids if i.strip())
     dupes = sum(c - 1 for c in counts.values() if c > 1)
     if dupes and dupes > max(1, len(ids) // 20):
@@ -264,23 +281,14 @@ def _unique_ids(path: str, ids: list[str], features: np.ndarray, field_name: str
     return out
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def _texts(col) -> list[str]:
-    import pandas as pd
-
     return ["" if pd.isna(v) else str(v) for v in col]
 
 
-def _polygonal(g):
-    """Keep only the polygon parts of a repaired geometry."""
-    if shapely.get_type_id(g) in (3, 6):
-        return g
-    parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
+def _area_of(g):
+    """Only the polygon parts of a repaired geometry (an empty polygon when it has none)."""
+    area = polygonal_part(g)
+    return shapely.Polygon() if area is None else area
 
 
 def _clean(name: str) -> str:

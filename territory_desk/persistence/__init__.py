@@ -1,5 +1,5 @@
-"""The project file: one self-contained GeoPackage (.gpkg) per project, readable by GDAL and QGIS."""
-from territory_desk.persistence.reader import is_project_file, load_project
-from territory_desk.persistence.store import save_project
+"""The project file: one self-contained GeoPackage (.gpkg) per project, readable by GDAL and QGIS.
 
-__all__ = ["is_project_file", "load_project", "save_project"]
+Reading is ``persistence.reader`` (``load_project``, ``is_project_file``), saving is
+``persistence.store`` (``save_project``); this package re-exports nothing.
+"""

@@ -14,7 +14,8 @@ import sqlite3
 import numpy as np
 
 from territory_desk.domain.model.activity import LOST, Activity, Leads, Opportunities, Quotas, Snapshots
-from territory_desk.persistence.schema import Damaged, floats, ints, rows, sql_floats, texts
+from territory_desk.persistence.schema import sql_floats
+from territory_desk.persistence.values import Damaged, floats, ints, rows, texts
 
 # the columns read and written (the DDL is in schema.TD_TABLES)
 COLUMNS = {

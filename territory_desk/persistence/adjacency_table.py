@@ -29,8 +29,9 @@ _TABLE = "td_adjacency"
 
 def write_adjacency(conn: sqlite3.Connection, adj: Adjacency) -> None:
     if adj.lines is not None and len(adj.lines) == adj.edge_count:
-        empty = shapely.is_empty(adj.lines) | shapely.is_missing(adj.lines)
-        wkb = shapely.to_wkb(np.where(empty, None, adj.lines)).tolist()
+        lines = adj.lines.copy()
+        lines[shapely.is_empty(lines) | shapely.is_missing(lines)] = None
+        wkb = shapely.to_wkb(lines).tolist()
     else:
         wkb = [None] * adj.edge_count
     conn.executemany(f"INSERT INTO {_TABLE} (i, j, length_m, virtual, line) VALUES (?, ?, ?, ?, ?)", zip(

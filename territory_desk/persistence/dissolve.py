@@ -12,13 +12,43 @@ import shapely
 
 from territory_desk.domain.model.project import Project
 from territory_desk.persistence import gpkg, schema
-from territory_desk.persistence.schema import Damaged
+from territory_desk.persistence.values import Damaged
 
 
-_DISSOLVE_CACHE: dict[tuple[int, bytes], tuple[Any, Any]] = {}  # (id(geoms), members) -> (weakref, outline)
+class _OutlineCache:
+    """Dissolved outlines per set of units (the member indices' bytes), for each unit geometry array
+    still alive: found by identity through a weak reference (never by ``id()``, which a new array may
+    reuse), so that two open projects keep their own outlines and a dropped project frees its own."""
+
+    LIMIT = 20_000  # outlines kept in all
+
+    def __init__(self) -> None:
+        self._layers: list[tuple[weakref.ref, dict[bytes, Any]]] = []
+
+    def outlines_of(self, geoms: np.ndarray, create: bool = False) -> dict[bytes, Any] | None:
+        self._layers = [(ref, d) for ref, d in self._layers if ref() is not None]
+        found = next((d for ref, d in self._layers if ref() is geoms), None)
+        if found is None and create:
+            found = {}
+            self._layers.append((weakref.ref(geoms), found))
+        return found
+
+    def remember(self, geoms: np.ndarray, members: np.ndarray, outline: Any) -> Any:
+        if sum(len(d) for _, d in self._layers) >= self.LIMIT:
+            self.clear()
+        outlines = self.outlines_of(geoms, create=True)
+        assert outlines is not None
+        outlines[members.tobytes()] = outline
+        return outline
+
+    def clear(self) -> None:
+        self._layers.clear()
 
 
-def _dissolve(geoms: np.ndarray, assignment: np.ndarray, k: int) -> np.ndarray:
+_CACHE = _OutlineCache()
+
+
+def dissolve_territories(geoms: np.ndarray, assignment: np.ndarray, k: int) -> np.ndarray:
     """The union of each territory's units (None for a territory without units).
 
     Tries the fast coverage union and keeps it when it is valid and loses no area (i.e. the units
@@ -27,11 +57,12 @@ def _dissolve(geoms: np.ndarray, assignment: np.ndarray, k: int) -> np.ndarray:
     re-dissolves only the territories that changed.
     """
     out = np.full(k, None, dtype=object)
+    known = _CACHE.outlines_of(geoms) or {}
     for t, members in enumerate(_members(assignment, k)):
         if len(members) == 0:
             continue
-        hit = _DISSOLVE_CACHE.get((id(geoms), members.tobytes()))
-        out[t] = hit[1] if hit is not None and hit[0]() is geoms else _remember(geoms, members, _union(geoms[members]))
+        key = members.tobytes()
+        out[t] = known[key] if key in known else _CACHE.remember(geoms, members, _union(geoms[members]))
     return out
 
 
@@ -42,29 +73,23 @@ def _members(assignment: np.ndarray, k: int) -> list[np.ndarray]:
     return [order[bounds[t]:bounds[t + 1]] for t in range(k)]
 
 
-def _remember(geoms: np.ndarray, members: np.ndarray, dissolved: Any) -> Any:
-    if len(_DISSOLVE_CACHE) > 20_000:
-        _DISSOLVE_CACHE.clear()
-    _DISSOLVE_CACHE[(id(geoms), members.tobytes())] = (weakref.ref(geoms), dissolved)
-    return dissolved
-
-
 def _union(parts: np.ndarray) -> Any:
     with contextlib.suppress(shapely.errors.ShapelyError):
         merged = shapely.coverage_union_all(parts)
         total = float(np.sum(shapely.area(parts)))
         if shapely.is_valid(merged) and abs(shapely.area(merged) - total) <= 1e-9 * max(total, 1e-300):
-            return _polygonal(merged)
+            return polygonal_part(merged)
     try:
-        return _polygonal(shapely.union_all(parts))
+        return polygonal_part(shapely.union_all(parts))
     except shapely.errors.ShapelyError:
         with contextlib.suppress(shapely.errors.ShapelyError):
-            return _polygonal(shapely.union_all(shapely.make_valid(parts)))
+            return polygonal_part(shapely.union_all(shapely.make_valid(parts)))
     return None  # the territories layer is derived data: never fail a save over it
 
 
-def _polygonal(geom: Any) -> Any:
-    """Only the polygons of a union result (a MULTIPOLYGON layer cannot hold lines or points)."""
+def polygonal_part(geom: Any) -> Any:
+    """Only the polygons of a geometry (a union or a repair may add lines and points, which a
+    MULTIPOLYGON layer cannot hold); None when it has none."""
     if shapely.get_type_id(geom) in (3, 6):
         return geom
     parts = shapely.get_parts(geom)
@@ -72,7 +97,7 @@ def _polygonal(geom: Any) -> Any:
     return shapely.union_all(parts) if len(parts) else None
 
 
-def _seed_dissolve_cache(conn: sqlite3.Connection, objects: dict, project: Project) -> None:
+def remember_saved_outlines(conn: sqlite3.Connection, objects: dict, project: Project) -> None:
     """Reuse the saved territory outlines, so the next save re-dissolves only what changed.
 
     Only a cache: the rows must match the active scenario's territories and unit counts; anything
@@ -89,6 +114,6 @@ def _seed_dissolve_cache(conn: sqlite3.Connection, objects: dict, project: Proje
             return
         for m, g in zip(members, gpkg.decode_geometries([r[2] for r in result])):
             if len(m) and shapely.get_type_id(g) in (3, 6):
-                _remember(project.units.geometry, m, g)
+                _CACHE.remember(project.units.geometry, m, g)
     except (Damaged, sqlite3.Error, ValueError, TypeError):
         return

@@ -19,8 +19,9 @@ from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.projection import to_crs, transform_geometries
 from territory_desk.persistence import gpkg
 from territory_desk.persistence import territory_layer_tables as segment_tables
-from territory_desk.persistence.dissolve import _dissolve
-from territory_desk.persistence.schema import Damaged, check_table, ints, rows, texts
+from territory_desk.persistence.dissolve import dissolve_territories
+from territory_desk.persistence.schema import check_table
+from territory_desk.persistence.values import Damaged, ints, rows, texts
 
 TABLE = "freeform_territories"
 COLUMNS = [("scenario", "INTEGER NOT NULL"), ("territory_id", "TEXT NOT NULL"), ("name", "TEXT"), ("color", "TEXT")]
@@ -125,7 +126,7 @@ def territory_geometries(project, scenario) -> np.ndarray:
     units or shape): drawn shapes for a freeform scenario, dissolved units otherwise."""
     k = len(scenario.territories)
     if not scenario.is_freeform:
-        return _dissolve(project.units.geometry, scenario.assignment, k)
+        return dissolve_territories(project.units.geometry, scenario.assignment, k)
     out = np.full(k, None, dtype=object)
     have = [(i, scenario.shapes.get(t.id)) for i, t in enumerate(scenario.territories)]
     have = [(i, g) for i, g in have if g is not None and not shapely.is_empty(g)]

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, cast
 
 import numpy as np
 import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
+from territory_desk.domain.model.errors import first_line
+
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database (a GeoPackage is one)
 APPLICATION_ID = 0x47504B47  # 'GPKG'
 USER_VERSION = 10300  # GeoPackage 1.3.0
 
@@ -142,9 +145,10 @@ def decode_geometries(blobs: Sequence[object]) -> np.ndarray:
     """
     n = len(blobs)
     present = [b is not None for b in blobs]
-    body = [b for b in blobs if b is not None]
-    if not all(type(b) is bytes for b in body):
+    values = [b for b in blobs if b is not None]
+    if not all(type(b) is bytes for b in values):
         raise GeometryBlobError("a geometry is not a binary value")
+    body = cast(list[bytes], values)
     if any(len(b) < 8 for b in body):
         raise GeometryBlobError("a geometry blob is too short")
     out = np.full(n, None, dtype=object)
@@ -168,7 +172,7 @@ def decode_geometries(blobs: Sequence[object]) -> np.ndarray:
     try:
         geoms = shapely.from_wkb(wkb, on_invalid="raise")
     except shapely.errors.ShapelyError as exc:
-        raise GeometryBlobError(f"invalid WKB geometry ({str(exc).splitlines()[0]})") from None
+        raise GeometryBlobError(f"invalid WKB geometry ({first_line(exc)})") from None
     if len(body) == n:
         return np.asarray(geoms, dtype=object)
     out[np.asarray(present, dtype=bool)] = geoms

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from territory_desk.domain.model.errors import first_line
 from territory_desk.persistence import gpkg
 
 
@@ -39,9 +40,8 @@ class IntegrityCheck:
             if lines != ["ok"]:
                 self._problem = lines[0] if lines else "no result"
         except sqlite3.Error as exc:
-            text = str(exc).strip()
-            if "not a database" not in text:  # the load says "not a SQLite/GeoPackage file" itself
-                self._problem = text.splitlines()[0] if text else type(exc).__name__
+            if "not a database" not in str(exc):  # the load says "not a SQLite/GeoPackage file" itself
+                self._problem = first_line(exc)
         except UnicodeDecodeError:  # SQLite's message quotes damaged bytes (a mangled schema)
             self._problem = "the database structure is malformed"
         except Exception as exc:  # noqa: BLE001 - a thread must not die with a traceback on stderr

@@ -35,19 +35,18 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from territory_desk.domain.model.accounts import AccountTable
-from territory_desk.domain.model.errors import InputError, ProjectFileError
+from territory_desk.domain.model.errors import InputError, ProjectFileError, first_line
 from territory_desk.domain.model.magnitudes import BOUND_TEXT, MAX_MAGNITUDE
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.units import UnitLayer
 from territory_desk.persistence import freeform_layer, gpkg, schema
 from territory_desk.persistence import territory_layer_tables as segment_tables
 from territory_desk.persistence import activity_tables, adjacency_table
-from territory_desk.persistence.dissolve import _seed_dissolve_cache
+from territory_desk.persistence.dissolve import remember_saved_outlines
 from territory_desk.persistence.integrity import IntegrityCheck, damaged_message
-from territory_desk.persistence.schema import Damaged, floats, json_value, rows, texts
+from territory_desk.persistence.values import Damaged, floats, json_value, rows, texts
 
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 NOTES_LOGGER = "territory_desk.project_file"  # repairs made on load, one WARNING record each
 _log = logging.getLogger(NOTES_LOGGER)
 _log.addHandler(logging.NullHandler())  # silent unless the application listens (the CLI prints them)
@@ -63,7 +62,7 @@ def load_project(path: str | os.PathLike) -> Project:
     try:
         conn = gpkg.open_readonly(label)
     except sqlite3.Error as exc:
-        raise ProjectFileError(f"cannot open {label}: {_one_line(exc)}") from None
+        raise ProjectFileError(f"cannot open {label}: {first_line(exc)}") from None
     check = IntegrityCheck(label)
     try:
         project = _load(conn, label)
@@ -88,13 +87,13 @@ def _load(conn: sqlite3.Connection, label: str) -> Project:
     except ProjectFileError:
         raise
     except sqlite3.DatabaseError as exc:
-        msg = _one_line(exc)
+        msg = first_line(exc)
         if "not a database" in msg:
             raise ProjectFileError(f"{label} is not a SQLite/GeoPackage file") from None
         raise ProjectFileError(f"{label} is damaged: {msg}") from None
     except (Damaged, InputError, CRSError, gpkg.GeometryBlobError, ValueError, TypeError, KeyError,
             IndexError, OverflowError, RecursionError, UnicodeError, MemoryError) as exc:
-        raise ProjectFileError(f"{label} is damaged: {_one_line(exc)}") from None
+        raise ProjectFileError(f"{label} is damaged: {first_line(exc)}") from None
     finally:
         conn.close()
 
@@ -118,7 +117,7 @@ def _check_file(label: str) -> None:
         raise ProjectFileError(f"cannot read {label}: {exc.strerror or exc}") from None
     if not header:
         raise ProjectFileError(f"{label} is empty (0 bytes), not a project file")
-    if not header.startswith(_SQLITE_MAGIC):
+    if not header.startswith(gpkg.SQLITE_MAGIC):
         raise ProjectFileError(f"{label} is not a SQLite/GeoPackage file")
     if len(header) < 100:
         raise ProjectFileError(f"{label} is damaged: the file is truncated")
@@ -146,7 +145,7 @@ def _read_project(conn: sqlite3.Connection, label: str) -> Project:
     schema.check_version(found, label)
     if not schema.needs_upgrade(found):
         project = _build_project(conn, objects)
-        _seed_dissolve_cache(conn, objects, project)
+        remember_saved_outlines(conn, objects, project)
         return project
     with contextlib.closing(_migrated_copy(conn, found, label)) as mem:
         return _build_project(mem, _schema_objects(mem))
@@ -288,11 +287,6 @@ def _texts_or_empty(values: tuple, what: str) -> list[str]:
 def _check_fids(fids: tuple, table: str) -> None:
     if list(fids) != list(range(1, len(fids) + 1)):
         raise Damaged(f"the features of {table} were edited outside territory_desk (ids are not 1..n)")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def is_project_file(path: str | os.PathLike) -> bool:

@@ -33,7 +33,7 @@ import numpy as np
 from territory_desk.domain.model.errors import InputError, ProjectFileError
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region, Scenario, Territory
-from territory_desk.persistence.values import Damaged, floats, ints, json_value, rows, texts  # noqa: F401 (readers import them from here)
+from territory_desk.persistence.values import Damaged, floats, ints, json_value, rows, texts
 
 SCHEMA_VERSION = 2
 META_TABLE = "td_meta"

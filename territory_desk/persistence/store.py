@@ -20,18 +20,14 @@ import numpy as np
 import shapely
 
 from territory_desk import __version__
-from territory_desk.domain.model.accounts import check_coordinates
-from territory_desk.domain.model.errors import InputError, ProjectFileError
-from territory_desk.domain.model.magnitudes import check_numeric_columns
+from territory_desk.domain.model.errors import ProjectFileError, first_line
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.projection import to_crs
 from territory_desk.persistence import freeform_layer, gpkg, schema
 from territory_desk.persistence import territory_layer_tables as segment_tables
 from territory_desk.persistence import activity_tables, adjacency_table
-from territory_desk.persistence.reader import _one_line, load_project
 from territory_desk.persistence.schema import lookup, sql_floats
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 # The R-tree is an optional GeoPackage extension; filling it costs ~16 s per million points (SQLite
 # inserts one by one), so very large account layers are saved without it (QGIS reads them all the same).
 ACCOUNTS_RTREE_LIMIT = 250_000
@@ -71,7 +67,7 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, (OSError, sqlite3.Error)):
-            raise ProjectFileError(f"cannot save {label}: {_one_line(exc)}") from None
+            raise ProjectFileError(f"cannot save {label}: {first_line(exc)}") from None
         raise
     _fsync_dir(directory)
 
@@ -117,7 +113,7 @@ def _fsync_dir(directory: str) -> None:
 
 
 def _write_project(conn: sqlite3.Connection, project: Project) -> None:
-    _check_savable(project)
+    project.check()  # what the reader would refuse is never written
     gpkg.init_geopackage(conn)
     schema.create_td_tables(conn, gpkg.register_attributes)
     units = project.units
@@ -145,35 +141,6 @@ def _write_project(conn: sqlite3.Connection, project: Project) -> None:
     gpkg.add_default_style(conn, schema.UNITS_LAYER, "units by territory",
                            gpkg.fill_style_qml("coalesce(\"color\", '#dddddd')", "255,255,255,160", 0.1))
     freeform_layer.write_shapes(conn, project)  # drawn territories of freeform scenarios
-
-
-def _check_savable(project: Project) -> None:
-    """Domain inconsistencies that would otherwise surface as an obscure SQLite error."""
-    n = len(project.units)
-    if len({s.name for s in project.scenarios}) != len(project.scenarios):
-        raise InputError("two scenarios have the same name")
-    for s in project.scenarios:
-        if len({t.id for t in s.territories}) != len(s.territories):
-            raise InputError(f"scenario {s.name!r} has two territories with the same id")
-        a = s.assignment
-        if len(a) != n or (len(a) and (a.min() < -1 or a.max() >= len(s.territories))):
-            raise InputError(f"scenario {s.name!r} assigns units to territories that do not exist")
-    if len({r.id for r in project.reps}) != len(project.reps):
-        raise InputError("two reps have the same id")
-    project.get_scenario(project.active)
-    acc = project.accounts
-    for what, columns, length in (("unit", project.units.text, n), ("account", acc.numeric, len(acc)),
-                                  ("account", acc.text, len(acc))):
-        for name, values in columns.items():
-            if len(values) != length:  # the row-wise insert would silently drop the extra rows
-                raise InputError(f"{what} column {name!r} has {len(values)} values for {length} {what}s")
-    ui = acc.unit_index
-    if ui is not None and (len(ui) != len(acc) or (len(ui) and (ui.min() < -1 or ui.max() >= n))):
-        raise InputError("the accounts' unit indices do not match the units")
-    # what the reader would refuse is never written (columns may have been changed in place)
-    check_numeric_columns(project.units.numeric, project.units.ids, "unit")
-    check_numeric_columns(acc.numeric, acc.ids, "account")
-    check_coordinates(acc.lon, acc.lat, acc.ids)
 
 
 def _write_units(conn: sqlite3.Connection, project: Project, srs: int) -> list[dict[str, str]]:
@@ -205,8 +172,8 @@ def _write_territories(conn: sqlite3.Connection, project: Project, srs: int) -> 
                               f"territory_desk: territories of scenario {s.name!r} (derived, read-only)")
     inside = a >= 0
     geoms = gpkg.promote_to_multi(freeform_layer.territory_geometries(project, s))  # drawn shapes or dissolved units
-    region_names = {r.id: r.name for r in s.regions}
-    rep_names = {r.id: r.name for r in project.reps}
+    region_names: dict[str | None, str] = {r.id: r.name for r in s.regions}
+    rep_names: dict[str | None, str] = {r.id: r.name for r in project.reps}
     ts = s.territories
     data = [range(1, k + 1), gpkg.encode_geometries(geoms, srs), [t.id for t in ts], [t.name for t in ts],
             [t.color for t in ts], [region_names.get(t.region_id) for t in ts], [rep_names.get(t.rep_id) for t in ts],
@@ -256,5 +223,3 @@ def _insert(conn: sqlite3.Connection, table: str, columns: list) -> None:
     marks = ", ".join("?" * len(columns))
     conn.executemany(f"INSERT INTO {gpkg.quote(table)} VALUES ({marks})", zip(*columns))
 
-
-__all__ = ["save_project", "load_project"]

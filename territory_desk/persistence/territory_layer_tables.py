@@ -6,7 +6,7 @@ import sqlite3
 
 from territory_desk.domain.model.territory_layers import LAYER_KINDS, TerritoryLayer
 from territory_desk.domain.model.territories import Scenario
-from territory_desk.persistence.schema import Damaged, ints, rows, texts
+from territory_desk.persistence.values import Damaged, ints, rows, texts
 
 
 def write_layers(conn: sqlite3.Connection, layers: list[TerritoryLayer]) -> None:

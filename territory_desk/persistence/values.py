@@ -15,8 +15,9 @@ class Damaged(Exception):
     """A value read from a project file is missing or of the wrong type (message: what and where)."""
 
 
-def rows(conn: sqlite3.Connection, sql: str, ncols: int) -> list[tuple]:
-    """The columns of a query's result, as tuples."""
+def rows(conn: sqlite3.Connection, sql: str, ncols: int) -> list[Any]:
+    """The columns of a query's result, each a tuple of its values (typed Any: the readers replace
+    each by its checked form, texts(), floats(), ...)."""
     result = conn.execute(sql).fetchall()
     return list(zip(*result)) if result else [()] * ncols
 

@@ -2,13 +2,17 @@
 
 Like the account import, each is one transaction: ``plan_activity`` reads and checks the file and
 builds the project's new ``Activity`` in memory (the table of that kind replaced, the others kept);
-``import_activity`` applies it to a Project in memory, or to a project *file*, which is saved
-atomically only when everything succeeded (a failure leaves the file byte for byte as it was).
+``import_activity`` puts it in with the editor's undoable command, on a Project in memory, or on a
+project *file* through ``edit_project``: saved atomically only when everything succeeded (a failure
+leaves the file byte for byte as it was).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from territory_desk.domain.editing.territories import Command
+from territory_desk.domain.kpis.reviews import ReplaceActivity
 from territory_desk.domain.model.activity import Activity
 from territory_desk.domain.model.project import Project
 from territory_desk.io.imports.activity import ActivityReport, build_leads, build_opportunities, build_quotas
@@ -16,7 +20,7 @@ from territory_desk.io.imports.activity_mapping import KINDS, apply_overrides, a
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.tables.limits import ReadLimits
 from territory_desk.io.tables.reader import RawTable, read_table
-from territory_desk.services.imports import ImportFailed, _nothing_imported, _transaction
+from territory_desk.services.imports import ImportFailed, full_mapping, import_into, nothing_imported, table_preview
 
 __all__ = ["KINDS", "ActivityImport", "ImportFailed", "preview", "plan_activity", "import_activity"]
 
@@ -31,24 +35,14 @@ class ActivityImport:
 def preview(path: str, kind: str, sheet: str | None = None, rows: int = 20,
             limits: ReadLimits | None = None) -> tuple[RawTable, ColumnMapping]:
     """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
-    raw = read_table(path, sheet, nrows=max(rows, 200), limits=limits)
-    mapping = auto_map(raw.columns, check_kind(kind))
-    raw.frame = raw.frame.iloc[:rows]
-    raw.rows = raw.rows[:rows]
-    return raw, mapping
+    check_kind(kind)
+    return table_preview(path, sheet, rows, limits, lambda raw: auto_map(raw.columns, kind))
 
 
 def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict | None) -> ColumnMapping:
     """A full mapping as chosen in the dialog (checked against the file), or overrides on the automatic one."""
-    from territory_desk.domain.model.errors import InputError
-
     if isinstance(mapping, ColumnMapping):
-        missing = [c for c in mapping.targets if c not in raw.columns]
-        if missing:
-            raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
-        result = ColumnMapping({c: mapping.targets.get(c, "ignore") for c in raw.columns}, kind)
-        validate(result)
-        return result
+        return full_mapping(raw, ColumnMapping(mapping.targets, kind), validate)
     return apply_overrides(auto_map(raw.columns, kind), mapping or {}, raw.columns)
 
 
@@ -71,15 +65,14 @@ def plan_activity(project: Project, kind: str, path: str, mapping: ColumnMapping
         table, report = build_quotas(raw, m, [r.id for r in project.reps], list(territory_ids))
         new = act.replaced(quotas=table)
     if not report.ok:
-        raise _nothing_imported(report, kind)
+        raise nothing_imported(report, kind)
     return ActivityImport(kind, new, report)
 
 
 def import_activity(target: str | Project, kind: str, path: str, mapping: ColumnMapping | dict | None = None,
                     sheet: str | None = None, limits: ReadLimits | None = None) -> ActivityReport:
     """Replace the project's table of ``kind`` with the file's rows (one transaction)."""
-    def run(project: Project) -> ActivityReport:
+    def build(project: Project) -> tuple[Command, ActivityReport]:
         plan = plan_activity(project, kind, path, mapping, sheet, limits)
-        project.activity = plan.activity
-        return plan.report
-    return _transaction(target, path, run)
+        return ReplaceActivity(plan.activity, f"Import {kind} from {os.path.basename(path)}"), plan.report
+    return import_into(target, path, build)

@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 
-from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.metrics import metric_fields
 from territory_desk.domain.model.project import Project
 from territory_desk.io.tables import safe_csv
@@ -219,22 +216,3 @@ def _one_cell(text: str) -> str:
 
 def _blank(v):
     return "" if v is None else v
-
-
-def write_text(path: str, text: str, project_path: str | None = None) -> None:
-    """Write a report beside its target and rename it over the target (never half a file); refuses
-    to overwrite the project itself."""
-    if os.path.isdir(path):
-        raise InputError(f"{path} is a folder")
-    if project_path and os.path.exists(path) and os.path.samefile(path, project_path):
-        raise InputError(f"{path} is the project file: choose another output file")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".compare-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -12,50 +12,23 @@ file itself can never be the target.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.project import Project
 from territory_desk.io.exporters.figures import check_metric, default_metric, metric_label
+from territory_desk.io.output_files import check_output, replaced_when_written
+from territory_desk.services.export_formats import MAP_FORMATS, NEEDS_RENDERER, TABLE_FORMATS, output_path
 from territory_desk.services.map_specs import (
     PAGES, MapRenderer, MapSpec, basemap_for, check_dpi, check_page, default_title, focus, source_note,
 )
 from territory_desk.services.reports import stats_dict
 from territory_desk.services.kpis import check_thematic
 
-MAP_FORMATS = ("png", "svg", "pdf")
-TABLE_FORMATS = ("csv", "xlsx")
-LAYER_FORMATS = ("gpkg", "geojson", "shp", "kml")
-FORMATS = MAP_FORMATS + ("pptx", "html") + TABLE_FORMATS + LAYER_FORMATS
-EXTENSIONS = {"png": (".png",), "svg": (".svg",), "pdf": (".pdf",), "pptx": (".pptx",), "html": (".html", ".htm"),
-              "csv": (".csv",), "xlsx": (".xlsx",), "gpkg": (".gpkg",), "geojson": (".geojson", ".json"),
-              "shp": (".shp",), "kml": (".kml",)}
-NEEDS_RENDERER = MAP_FORMATS + ("pptx",)
-
-
 @dataclass
 class ExportResult:
     path: str
     message: str  # one line for the user
-
-
-def format_for_path(path: str) -> str | None:
-    ext = os.path.splitext(path)[1].lower()
-    return next((f for f, exts in EXTENSIONS.items() if ext in exts), None)
-
-
-def output_path(fmt: str, out: str) -> str:
-    """``out`` with the format's extension (added when missing; a different one is an error)."""
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
-    ext = os.path.splitext(out)[1].lower()
-    if not ext:
-        return out + EXTENSIONS[fmt][0]
-    if ext not in EXTENSIONS[fmt]:
-        raise InputError(f"{out}: a {fmt} export is written to a {EXTENSIONS[fmt][0]} file")
-    return out
 
 
 def map_spec(project: Project, *, scenario: str | None = None, region: str | None = None,
@@ -90,7 +63,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
     CSV tables are formula-safe (io/safe_csv.py) unless ``raw_csv``."""
     fmt = (fmt or "").lower()
     path = output_path(fmt, out)
-    _check_target(path, project_path)
+    check_output(path, project_path)
     if fmt in NEEDS_RENDERER and map_renderer is None:
         raise InputError(f"{fmt} exports need the map renderer (Qt); run them from territory-desk or the editor")
     if table and fmt not in TABLE_FORMATS:
@@ -100,7 +73,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
                     project_path=project_path, thematic=thematic, heatmap=heatmap)
     what = spec.what
     if fmt in MAP_FORMATS:
-        with _atomic(path) as tmp:
+        with replaced_when_written(path) as tmp:
             map_renderer.write(spec, fmt, tmp)
         w, h = spec.page_size_in
         detail = f"{PAGES[spec.page][0]}, {spec.dpi} dpi" + (f", {round(w * spec.dpi)}x{round(h * spec.dpi)} px" if fmt == "png" else "")
@@ -113,7 +86,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
         page_text = build_html_map(project, spec.scenario, spec.stats, title=spec.title, metric=spec.metric,
                                    territories=spec.territories, online_tiles=online_tiles, basemap=spec.basemap,
                                    note=spec.note)
-        with _atomic(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        with replaced_when_written(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
             fh.write(page_text)
         tiles = "with an online tile background" if online_tiles else "works offline"
         return ExportResult(path, f"wrote {path} ({what}; {len(page_text) / 1e6:.1f} MB, {tiles})")
@@ -140,7 +113,7 @@ def _export_deck(spec: MapSpec, path: str, renderer: MapRenderer) -> ExportResul
                           balance_fields=list(project.settings.get("balance_fields") or [spec.metric]),
                           tolerance_pct=float(tol) if isinstance(tol, (int, float)) else None, source_note=spec.note)
     prs = build_deck(project, spec.scenario, spec.stats, options, map_png, spec.territories, comparison)
-    with _atomic(path) as tmp:
+    with replaced_when_written(path) as tmp:
         prs.save(tmp)
     return ExportResult(path, f"wrote {path} ({len(prs.slides)} slides, scenario {spec.scenario.name})")
 
@@ -154,7 +127,7 @@ def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None, raw_csv
         allowed = ", ".join(TABLES) + (", all" if fmt == "xlsx" else "")
         raise InputError(f"unknown table {kind!r}; tables: {allowed}")
     tables = [build_table(k, spec.project, spec.scenario, spec.stats, spec.territories) for k in kinds]
-    with _atomic(path) as tmp:
+    with replaced_when_written(path) as tmp:
         write_csv(tables[0], tmp, raw_csv) if fmt == "csv" else write_xlsx(tables, tmp)
     rows = ", ".join(f"{len(t.rows):,} {t.name} rows" for t in tables)
     return ExportResult(path, f"wrote {path} ({rows})")
@@ -167,33 +140,7 @@ def _export_layer(spec: MapSpec, fmt: str, path: str) -> ExportResult:
     if fmt == "shp":  # several files: the writer moves them into place when complete
         write_territory_layer(frame, path, fmt, spec.metric)
     else:
-        with _atomic(path) as tmp:
+        with replaced_when_written(path) as tmp:
             write_territory_layer(frame, tmp, fmt, spec.metric)
     crs = "longitude/latitude" if fmt in ("geojson", "kml") else "the units' CRS"
     return ExportResult(path, f"wrote {path} ({len(frame)} territories, {crs})")
-
-
-def _check_target(path: str, project_path: str | None) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"{path}: the folder {folder} does not exist")
-    if os.path.isdir(path):
-        raise InputError(f"{path} is a folder")
-    if project_path and os.path.exists(path) and os.path.exists(project_path) and os.path.samefile(path, project_path):
-        raise InputError(f"{path} is the project file: choose another output file")
-
-
-@contextlib.contextmanager
-def _atomic(path: str):
-    """A temporary file beside ``path`` (same extension) that replaces it once written."""
-    folder, name = os.path.split(os.path.abspath(path))
-    stem, ext = os.path.splitext(name)
-    tmp = os.path.join(folder, f".{stem}.tmp-{os.getpid()}{ext}")
-    try:
-        yield tmp
-        if not os.path.exists(tmp):
-            raise InputError(f"{path}: nothing was written")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)

@@ -8,9 +8,9 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.errors import InputError, first_line
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
-from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory, from_units
+from territory_desk.domain.editing.freeform import DrawTerritory, from_units
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.projection import LONLAT, transform_geometries
 from territory_desk.domain.model.territory_layers import live_scenario
@@ -89,18 +89,12 @@ def freeform_problems(project: Project, scenario: Scenario) -> list[str]:
 
 
 # ---- edits -------------------------------------------------------------------------------------------
-def new_freeform_scenario(doc: Document, name: str, layer: str = "", rule: str = "") -> AddFreeformScenario:
-    cmd = AddFreeformScenario(name, layer or "Freeform", rule)
-    cmd.redo(doc)
-    return cmd
-
-
 def lonlat_shape(project: Project, wkt: str):
     """A polygon given as WKT in longitude/latitude, in the project's working CRS."""
     try:
         geom = shapely.from_wkt(wkt)
     except shapely.errors.ShapelyError as exc:
-        raise InputError(f"the WKT does not parse: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"the WKT does not parse: {first_line(exc)}") from None
     if geom is None or shapely.get_type_id(geom) not in (3, 6):
         raise InputError("the WKT must be a POLYGON or MULTIPOLYGON in longitude/latitude")
     xy = shapely.get_coordinates(geom)
@@ -144,27 +138,23 @@ def unit_source(project: Project, name: str | None) -> Scenario:
     return sc
 
 
-def draw_territory(doc: Document, name: str, geom) -> tuple[DrawTerritory, bool]:
-    """Draw a territory of the active (freeform) scenario: redraw the one named ``name`` if any,
-    else a new one. Returns the command (applied) and whether the territory is new."""
-    sc = doc.scenario
-    existing = next((t for t in sc.territories if t.name.casefold() == name.strip().casefold() or t.id == name), None)
-    cmd = DrawTerritory(geom, existing.id if existing else None, name=name)
-    cmd.redo(doc)
-    return cmd, existing is None
+def draw_command(scenario: Scenario, name: str, geom) -> tuple[DrawTerritory, bool]:
+    """The command that draws a territory of the (freeform) ``scenario``: redraws the one named
+    ``name`` if any, else adds a new one. Returns the command and whether the territory is new."""
+    existing = next((t for t in scenario.territories
+                     if t.name.casefold() == name.strip().casefold() or t.id == name), None)
+    return DrawTerritory(geom, existing.id if existing else None, name=name), existing is None
 
 
-def territory_from_units(doc: Document, source: Scenario, key: str) -> DrawTerritory:
-    """A freeform territory (new, or redrawn when one of that name exists) with the outline of the
-    units of territory ``key`` of the unit scenario ``source``, keeping its name, colour and rep."""
+def from_units_command(project: Project, scenario: Scenario, source: Scenario, key: str) -> DrawTerritory:
+    """The command that gives the (freeform) ``scenario`` a territory (new, or redrawn when one of
+    that name exists) with the outline of the units of territory ``key`` of the unit scenario
+    ``source``, keeping its name, colour and rep."""
     t = source.territory_index(key)
     terr = source.territories[t]
     units = np.flatnonzero(source.assignment == t)
     if len(units) == 0:
         raise InputError(f"territory {terr.name!r} of scenario {source.name!r} has no units")
-    sc = doc.scenario
-    existing = next((x for x in sc.territories if x.name.casefold() == terr.name.casefold()), None)
-    cmd = from_units(doc.project, units, existing.id if existing else None, terr.name, terr.color,
-                     rep_id=terr.rep_id if doc.project.rep(terr.rep_id) else None)
-    cmd.redo(doc)
-    return cmd
+    existing = next((x for x in scenario.territories if x.name.casefold() == terr.name.casefold()), None)
+    return from_units(project, units, existing.id if existing else None, terr.name, terr.color,
+                      rep_id=terr.rep_id if project.rep(terr.rep_id) else None)

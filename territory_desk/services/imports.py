@@ -1,17 +1,18 @@
 """Import use cases shared by the CLI and the GUI: accounts, reps and base units.
 
 Each import is one transaction. ``plan_*`` reads and checks the file and builds the new state in
-memory without touching the project; ``import_*`` applies a plan to a Project in memory, or, given
-a project *file*, loads it, applies the plan and saves it atomically (``save_project``) only when
-everything succeeded: a failed import leaves the file byte for byte as it was.
+memory without touching the project; ``import_*`` puts a plan in with its undoable command (the one
+the editor pushes), on a Project in memory, or, given a project *file*, through
+``project_files.edit_project``: saved atomically only when everything succeeded, so a failed import
+leaves the file byte for byte as it was.
 
 A file that cannot be imported at all raises InputError (one line); a file where no row could be
 imported raises ImportFailed, which carries the report (every rejected row and its reason).
 """
 from __future__ import annotations
 
-import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -21,7 +22,9 @@ import pandas as pd
 from territory_desk.domain.model.accounts import AccountTable, locate_points
 from territory_desk.domain.model.adjacency import Adjacency, build_adjacency
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.editing.data import check_freeform_fits
+from territory_desk.domain.editing.data import ReplaceAccounts, ReplaceReps, ReplaceUnits
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import Command
 from territory_desk.domain.stats.metrics import metric_fields
 from territory_desk.domain.model.territory_layers import check_rules_fit
 from territory_desk.domain.model.project import Project
@@ -36,6 +39,7 @@ from territory_desk.io.imports.reps import build_reps
 from territory_desk.io.tables.limits import ReadLimits
 from territory_desk.io.tables.reader import RawTable, read_table
 from territory_desk.io.unit_files import read_unit_layer
+from territory_desk.services.project_files import apply_steps, edit_project
 
 
 class ImportFailed(InputError):
@@ -71,8 +75,14 @@ class UnitImport:
 def preview(path: str, kind: str = "accounts", sheet: str | None = None, rows: int = 20,
             limits: ReadLimits | None = None) -> tuple[RawTable, ColumnMapping]:
     """The first rows of a table and the automatic mapping of its columns (for the mapping dialog)."""
+    return table_preview(path, sheet, rows, limits, lambda raw: auto_map(raw.columns, raw.frame, kind))
+
+
+def table_preview(path: str, sheet: str | None, rows: int, limits: ReadLimits | None,
+                  auto: Callable[[RawTable], ColumnMapping]) -> tuple[RawTable, ColumnMapping]:
+    """The first ``rows`` rows of a table and ``auto``'s mapping of its columns (judged on more rows)."""
     raw = read_table(path, sheet, nrows=max(rows, 200), limits=limits)
-    mapping = auto_map(raw.columns, raw.frame, kind)
+    mapping = auto(raw)
     raw.frame = raw.frame.iloc[:rows]
     raw.rows = raw.rows[:rows]
     return raw, mapping
@@ -81,17 +91,22 @@ def preview(path: str, kind: str = "accounts", sheet: str | None = None, rows: i
 def resolve_mapping(raw: RawTable, kind: str, mapping: ColumnMapping | dict[str, str] | None) -> ColumnMapping:
     """A full mapping as is (checked against the file's columns), or overrides on the automatic one."""
     if isinstance(mapping, ColumnMapping):
-        missing = [c for c in mapping.targets if c not in raw.columns]
-        if missing:
-            raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
-        targets = {c: mapping.targets.get(c, "ignore") for c in raw.columns}
-        result = ColumnMapping(targets, kind)
-        validate(result)
-        return result
+        return full_mapping(raw, ColumnMapping(mapping.targets, kind), validate)
     return apply_overrides(auto_map(raw.columns, raw.frame, kind), mapping or {}, raw.columns)
 
 
-def _nothing_imported(report: ImportReport, what: str) -> ImportFailed:
+def full_mapping(raw: RawTable, mapping: ColumnMapping, validate: Callable[[ColumnMapping], None]) -> ColumnMapping:
+    """A mapping chosen for every column (the mapping dialog), checked against the file's columns;
+    a column it does not name is ignored."""
+    missing = [c for c in mapping.targets if c not in raw.columns]
+    if missing:
+        raise InputError(f"{raw.path}: the file has no column {missing[0]!r} (columns: {', '.join(raw.columns)})")
+    result = ColumnMapping({c: mapping.targets.get(c, "ignore") for c in raw.columns}, mapping.kind)
+    validate(result)
+    return result
+
+
+def nothing_imported(report: ImportReport, what: str) -> ImportFailed:
     counts = report.rejection_counts()
     first = min(report.rejected, key=lambda r: r.row) if report.rejected else None
     detail = ", ".join(f"{n:,} {c}" for c, n in counts.most_common(3))
@@ -107,7 +122,7 @@ def plan_accounts(project: Project, path: str, mapping: ColumnMapping | dict | N
     m = resolve_mapping(raw, "accounts", mapping)
     accounts, report = build_accounts(raw, m, project.units, project.accounts if len(project.accounts) else None)
     if not report.ok:
-        raise _nothing_imported(report, "accounts")
+        raise nothing_imported(report, "accounts")
     check_rules_fit(project.layers, accounts)
     wanted = list(project.settings.get("balance_fields") or [])
     available = {f.key for f in metric_fields(SimpleNamespace(units=project.units, accounts=accounts))}
@@ -123,7 +138,7 @@ def plan_reps(project: Project, path: str, mapping: ColumnMapping | dict | None 
     m = resolve_mapping(raw, "reps", mapping)
     reps, report = build_reps(raw, m, project.reps)
     if not report.ok:
-        raise _nothing_imported(report, "reps")
+        raise nothing_imported(report, "reps")
     kept = {r.id for r in reps}
     orphans = [f"{t.name} ({t.rep_id}) in {s.name}" for s in project.scenarios for t in s.territories
                if t.rep_id and t.rep_id not in kept]
@@ -167,7 +182,7 @@ def plan_units(project: Project, path: str, layer: str | None = None, id_field: 
         for k in np.flatnonzero(~add):
             report.reject(int(features[k]), new.ids[k], f"duplicate id: unit {new.ids[k]!r} is already in the project")
         if not add.any():
-            raise _nothing_imported(report, "new units")
+            raise nothing_imported(report, "new units")
         units = _combined(old, new, add)
         n_new = int(add.sum())
         assignments = {s.name: np.concatenate([s.assignment, np.full(n_new, UNASSIGNED, dtype=np.int64)])
@@ -212,58 +227,48 @@ def _combined(old: UnitLayer, new: UnitLayer, add: np.ndarray) -> UnitLayer:
 
 
 # ---- applying -----------------------------------------------------------------------------------
-def apply_units(project: Project, plan: UnitImport) -> None:
-    check_freeform_fits(project, plan.units)
-    project.units = plan.units
-    project.adjacency = plan.adjacency
-    for s in project.scenarios:
-        s.assignment = plan.assignments[s.name]
-    project.accounts = dataclasses.replace(project.accounts, unit_index=plan.account_unit_index)
+def import_into(target: str | Project, source: str, build: Callable[[Project], tuple[Command, ImportReport]]):
+    """One import as one transaction: ``build(project)`` reads and checks the file and returns the
+    command that puts the result in (and the report). On a Project it runs in memory; on a project
+    *file* through ``edit_project``: saved atomically only when everything succeeded."""
+    reports = []
+
+    def step(doc: Document) -> Command:
+        command, report = build(doc.project)
+        reports.append(report)
+        return command
+
+    if isinstance(target, Project):
+        apply_steps(Document(target), [step])
+    else:
+        edit_project(os.fspath(target), step, source=source)
+    return reports[0]
 
 
 def import_accounts(target: str | Project, path: str, mapping: ColumnMapping | dict | None = None,
                     sheet: str | None = None, limits: ReadLimits | None = None) -> ImportReport:
-    def run(project: Project) -> ImportReport:
+    def build(project: Project) -> tuple[Command, ImportReport]:
         plan = plan_accounts(project, path, mapping, sheet, limits)
-        project.accounts = plan.accounts
-        return plan.report
-    return _transaction(target, path, run)
+        return ReplaceAccounts(plan.accounts, f"Import accounts from {os.path.basename(path)}"), plan.report
+    return import_into(target, path, build)
 
 
 def import_reps(target: str | Project, path: str, mapping: ColumnMapping | dict | None = None,
                 sheet: str | None = None, limits: ReadLimits | None = None) -> ImportReport:
-    def run(project: Project) -> ImportReport:
+    def build(project: Project) -> tuple[Command, ImportReport]:
         plan = plan_reps(project, path, mapping, sheet, limits)
-        project.reps = plan.reps
-        return plan.report
-    return _transaction(target, path, run)
+        return ReplaceReps(plan.reps, f"Import reps from {os.path.basename(path)}"), plan.report
+    return import_into(target, path, build)
+
+
+def units_command(plan: UnitImport, text: str = "Import units") -> ReplaceUnits:
+    """The undoable command that puts a unit import in."""
+    return ReplaceUnits(plan.units, plan.adjacency, plan.assignments, plan.account_unit_index, text)
 
 
 def import_units(target: str | Project, path: str, layer: str | None = None, id_field: str | None = None,
                  name_field: str | None = None, replace: bool = False) -> ImportReport:
-    def run(project: Project) -> ImportReport:
+    def build(project: Project) -> tuple[Command, ImportReport]:
         plan = plan_units(project, path, layer, id_field, name_field, replace)
-        apply_units(project, plan)
-        return plan.report
-    return _transaction(target, path, run)
-
-
-def _transaction(target: str | Project, source: str, run) -> ImportReport:
-    if isinstance(target, Project):
-        return run(target)
-    from territory_desk.persistence.store import load_project, save_project
-    from territory_desk.services.project_files import check_project_path
-    from territory_desk.services.session_files import lock_owner
-
-    project_path = os.fspath(target)
-    check_project_path(project_path)
-    if os.path.exists(source) and os.path.exists(project_path) and os.path.samefile(source, project_path):
-        raise InputError("the file to import is the project file itself")
-    owner = lock_owner(project_path)
-    if owner and owner.get("pid") != os.getpid():
-        raise InputError(f"{project_path} is open in territory_desk (process {owner.get('pid')} on "
-                         f"{owner.get('host')}): import from its File menu, or close it first")
-    project = load_project(project_path)
-    report = run(project)  # builds the new state in memory; raises before anything is written
-    save_project(project, project_path)  # atomic: the old file stays until the new one is complete
-    return report
+        return units_command(plan, f"Import units from {os.path.basename(path)}"), plan.report
+    return import_into(target, path, build)

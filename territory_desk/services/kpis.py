@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.kpis.reviews import Review
 from territory_desk.domain.kpis.measures import KPI_KEYS, KPI_KINDS, KPI_LABELS, KpiTable, compute_kpis
 from territory_desk.domain.model.periods import parse_period, quarters_between
+from territory_desk.domain.stats.metrics import metric_fields, unit_values
 from territory_desk.io.tables import safe_csv
 
 KPI_PREFIX = "kpi:"
@@ -161,8 +163,6 @@ def default_period(project) -> str:
 
 def thematic_fields(project) -> list[tuple[str, str]]:
     """(key, label) of what a thematic map can show: unit metrics, then KPIs as "kpi:KEY"."""
-    from territory_desk.domain.stats.metrics import metric_fields
-
     out = [(f.key, f.label) for f in metric_fields(project)]
     out += [(KPI_PREFIX + k, f"KPI: {KPI_LABELS[k]}") for k in KPI_KEYS]
     return out
@@ -174,8 +174,6 @@ def thematic_values(project, field: str, scenario=None, period: str | None = Non
     count or sum for account metrics), classified over the units. A KPI ("kpi:revenue", or a KPI key
     no metric has): the value of the unit's territory in the period (NaN for unassigned units and
     empty values), classified over the territories (a big territory does not weigh more)."""
-    from territory_desk.domain.stats.metrics import metric_fields, unit_values
-
     scenario = scenario or project.scenario
     fields = metric_fields(project)
     key = field[len(KPI_PREFIX):] if field.startswith(KPI_PREFIX) else field
@@ -237,9 +235,7 @@ def parse_thematic(text: str) -> ThematicSpec:
 def classify(values: np.ndarray, method: str = "quantiles", k: int = 5) -> np.ndarray:
     """Upper bounds of the classes (mapclassify), from the finite values; fewer than ``k`` when the
     data has fewer distinct values. Natural breaks start from fixed seeds: the same data, the same map."""
-    import warnings
-
-    import mapclassify
+    import mapclassify  # loaded when a thematic map is drawn: it pulls in scipy and scikit-learn parts
 
     if method not in METHODS:
         raise InputError(f"unknown classification {method!r}; methods: {', '.join(METHODS)}")
@@ -271,8 +267,6 @@ def check_thematic(project, thematic) -> ThematicSpec | None:
     if thematic is None or thematic == "":
         return None
     spec = parse_thematic(thematic) if isinstance(thematic, str) else thematic
-    from territory_desk.domain.stats.metrics import metric_fields
-
     key = spec.field[len(KPI_PREFIX):] if spec.field.startswith(KPI_PREFIX) else spec.field
     if spec.field not in {f.key for f in metric_fields(project)} and key not in KPI_LABELS:
         choices = ", ".join([f.key for f in metric_fields(project)] + [KPI_PREFIX + k for k in KPI_KEYS])

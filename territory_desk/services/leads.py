@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +21,8 @@ import numpy as np
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.leads.routing import NO_RULE, Routing, route_leads
 from territory_desk.domain.leads.rules import LeadRule, parse_rules, project_rules, rules_json
+from territory_desk.io.geocoding import lookup_zips, zip_table
+from territory_desk.io.output_files import check_output, replaced_when_written
 from territory_desk.io.tables.safe_csv import write_frame
 from territory_desk.io.tables.limits import ReadLimits
 from territory_desk.io.tables.reader import RawTable, read_table
@@ -96,12 +97,6 @@ def read_rules_file(path: str) -> list[dict]:
     return data
 
 
-def write_rules_file(rules: list[LeadRule], path: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(rules_json(rules), f, indent=2, ensure_ascii=False)
-        f.write("\n")
-
-
 def resolve_rules(project, rules=None) -> list[LeadRule]:
     """``rules`` as checked LeadRules: None = the project's; a list of dicts or of LeadRules."""
     if rules is None:
@@ -121,8 +116,6 @@ def resolve_rules(project, rules=None) -> list[LeadRule]:
 # ---- assignment -----------------------------------------------------------------------------------
 def zip_points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(lon, lat) of the centre of each ZIP code (offline table); NaN when unknown."""
-    from territory_desk.io.geocoding import lookup_zips, zip_table
-
     idx, _ = lookup_zips(values)
     table = zip_table()
     ok = idx >= 0
@@ -170,28 +163,12 @@ def assigned_frame(raw: RawTable, routing: Routing, explain: bool, notes: list[s
     return out
 
 
-def write_csv_atomic(frame, path: str, raw: bool = False) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".assign-", suffix=".csv", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            write_frame(frame, f, raw)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def check_output_path(leads_path: str, out_path: str) -> None:
     if os.path.abspath(out_path) == os.path.abspath(leads_path):
         raise InputError("write the assigned leads to another file than the leads file (-o)")
     if out_path.lower().endswith((".xlsx", ".xls", ".gpkg")):
         raise InputError(f"{out_path}: the assigned leads are written as CSV; give a .csv file name")
-    if os.path.isdir(out_path):
-        raise InputError(f"{out_path} is a folder")
+    check_output(out_path)
 
 
 def assign_file(project, leads_path: str, out_path: str | None = None, rules=None, explain: bool = False,
@@ -207,7 +184,9 @@ def assign_file(project, leads_path: str, out_path: str | None = None, rules=Non
     t2 = time.perf_counter()
     report.seconds = {"read": t1 - t0, "rules": t2 - t1}
     if out_path:
-        write_csv_atomic(assigned_frame(table, routing, explain, report.notes), out_path, raw)
+        frame = assigned_frame(table, routing, explain, report.notes)
+        with replaced_when_written(out_path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+            write_frame(frame, f, raw)
         report.output = out_path
         report.seconds["write"] = time.perf_counter() - t2
     return report

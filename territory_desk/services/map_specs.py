@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from territory_desk import __version__
 from territory_desk.domain.editing.regions import find_region
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.projection import lonlat_bounds
 from territory_desk.domain.model.territories import Scenario
 
 PAGES = {  # name -> (label, width, height in inches, landscape)
@@ -117,8 +119,6 @@ def focus(scenario: Scenario, region: str | None, territory: str | None) -> tupl
 def default_title(project: Project, path: str | None = None) -> str:
     title = str(project.settings.get("title") or "").strip()
     if not title and path:
-        import os
-
         title = os.path.splitext(os.path.basename(path))[0]
     return title or "Sales territories"
 
@@ -131,8 +131,6 @@ def source_note(project: Project) -> str:
 
 def basemap_for(project: Project):
     """State outlines (bundled Census data) when the project lies in the contiguous US, else None."""
-    from territory_desk.domain.model.projection import lonlat_bounds
-
     try:
         xmin, ymin, xmax, ymax = lonlat_bounds(project.units.geometry, project.units.source_crs)
     except Exception:  # decoration only
@@ -145,7 +143,7 @@ def basemap_for(project: Project):
 @functools.lru_cache(maxsize=1)
 def _us_states():
     try:
-        from territory_desk.io.bundled_data import CENSUS_CRS, read_states
+        from territory_desk.io.bundled_data import CENSUS_CRS, read_states  # geopandas: only when a map is drawn
 
         return np.asarray(read_states().geometry.values, dtype=object), CENSUS_CRS
     except Exception:  # the basemap is decoration: never fail an export because of it

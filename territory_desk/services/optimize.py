@@ -355,3 +355,15 @@ def summary_lines(s: dict) -> list[str]:
     stopped = f" ({s['stopped']}: best plan so far)" if s["stopped"] else ""
     lines.append(f"time: {s['seconds']:.2f} s{stopped}")
     return lines
+
+
+def moves_lines(moves: list[tuple[str, str, str]], ids_shown: int = 12) -> list[str]:
+    """One line per (from, to) pair: how many units and which (the first ``ids_shown`` ids)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for uid, src, dst in moves:
+        groups.setdefault((src, dst), []).append(uid)
+    lines = []
+    for (src, dst), ids in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+        more = f", … (+{len(ids) - ids_shown})" if len(ids) > ids_shown else ""
+        lines.append(f"{src} -> {dst}: {len(ids)} unit(s): {', '.join(ids[:ids_shown])}{more}")
+    return lines

@@ -14,7 +14,9 @@ from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.stats.metrics import Stats
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territories import Scenario
+from territory_desk.domain.model.territory_layers import route_accounts
 from territory_desk.io.tables import safe_csv
+from territory_desk.services.freeform import freeform_problems
 
 
 def scenario_stats(project: Project, scenario: Scenario | None = None) -> Stats:
@@ -146,8 +148,6 @@ def check_problems(project: Project, scenario: Scenario | None = None) -> list[s
     sc = scenario or project.scenario
     problems = [f"repaired on open: {r}" for r in project.repairs]
     if sc.is_freeform:  # freeform: overlaps, uncovered accounts, territories without a shape
-        from territory_desk.services.freeform import freeform_problems
-
         return problems + freeform_problems(project, sc)
     s = scenario_stats(project, sc)
     unassigned = np.flatnonzero(sc.assignment < 0)
@@ -169,8 +169,6 @@ def check_problems(project: Project, scenario: Scenario | None = None) -> list[s
 
 def segment_problems(project: Project, sc: Scenario) -> list[str]:
     """Accounts no territory layer takes (the layers' rules leave them out) and stale pins."""
-    from territory_desk.domain.model.territory_layers import route_accounts
-
     problems: list[str] = []
     acc = project.accounts
     if project.layers and len(acc):

@@ -14,7 +14,6 @@ import copy
 import json
 import os
 import socket
-import tempfile
 import time
 from dataclasses import asdict
 from typing import Any
@@ -26,6 +25,7 @@ from territory_desk.domain.model.errors import InputError, ProjectFileError
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territory_layers import TerritoryLayer, check_layers
 from territory_desk.domain.model.territories import Region, Scenario, Territory
+from territory_desk.io.output_files import replaced_when_written
 
 RECOVERY_FORMAT = "territory_desk-recovery-1"
 
@@ -44,18 +44,8 @@ def lock_path(path: str) -> str:
 
 
 def _atomic_write(path: str, text: str) -> None:
-    d = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with replaced_when_written(path, durable=True) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 # ---- recovery ----------------------------------------------------------------------------------

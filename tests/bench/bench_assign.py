@@ -47,7 +47,8 @@ def prepare_project(path: str) -> None:
     """The demo project with segments, a team and the rule list, saved to ``path``."""
     from territory_desk.domain.model.territory_layers import TerritoryLayer
     from territory_desk.domain.model.territories import Territory
-    from territory_desk.persistence.store import load_project, save_project
+    from territory_desk.persistence.reader import load_project
+    from territory_desk.persistence.store import save_project
     from territory_desk.services.project_files import create_demo
 
     demo = "projects/demo.gpkg"
@@ -77,7 +78,7 @@ def write_leads_csv(path: str, n: int, seed: int, project_path: str) -> None:
     import pandas as pd
 
     from territory_desk.io.bundled_data import read_zip_centroids
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
 
     rng = np.random.default_rng(seed)
     acc = load_project(project_path).accounts
@@ -123,7 +124,7 @@ def _peak_mb() -> float:
 
 
 def child(project_path: str, csv_path: str, out_path: str, explain: bool, raw: bool = False) -> None:
-    from territory_desk.persistence.store import load_project
+    from territory_desk.persistence.reader import load_project
     from territory_desk.services.leads import assign_file
 
     t0 = time.perf_counter()

@@ -18,7 +18,8 @@ from collections import deque
 import numpy as np
 
 from territory_desk.domain.stats.kinds import engine_for
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 
 def pct(values, q):

@@ -35,7 +35,7 @@ def pct(values, q):
 def demo_project():
     path = os.path.join(ROOT, "projects", "demo.gpkg")
     if os.path.exists(path):
-        from territory_desk.persistence.store import load_project
+        from territory_desk.persistence.reader import load_project
 
         return load_project(path)
     from territory_desk.services.demo import build_demo_project

@@ -72,7 +72,8 @@ def _peak_mb() -> float:
 
 def child(project_path: str, csv_path: str, save_path: str) -> None:
     """Load the project, import (timed, peak memory), save (timed); print a JSON line."""
-    from territory_desk.persistence.store import load_project, save_project
+    from territory_desk.persistence.reader import load_project
+    from territory_desk.persistence.store import save_project
     from territory_desk.services.imports import plan_accounts
 
     project = load_project(project_path)

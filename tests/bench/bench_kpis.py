@@ -178,7 +178,8 @@ def main() -> int:
         sec, plan = timed(lambda: plan_activity(project, "opportunities", csv_path), repeat=1)
         assert plan.report.imported == n_opps, plan.report.summary()
         print(f"import_csv_{label}_opportunities: {sec:.1f} s (one run, {os.path.getsize(csv_path) / 1e6:.0f} MB)")
-        from territory_desk.persistence.store import load_project, save_project
+        from territory_desk.persistence.reader import load_project
+        from territory_desk.persistence.store import save_project
 
         path = os.path.join(tmp, "bench.gpkg")
         sec, _ = timed(lambda: save_project(project, path), repeat=1)

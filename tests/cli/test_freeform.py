@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 from tests.domain.stats.test_freeform_engine import known_project
 from tests.cli_runner import run

@@ -25,7 +25,8 @@ from pypdf import PdfReader
 
 from tests.cli_runner import run
 from tests.conftest import make_grid_project
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 EVALUATED = "td49td"  # what td{{7*7}}td would become if a template ran it
 

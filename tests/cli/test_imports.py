@@ -12,7 +12,8 @@ import shapely
 from territory_desk.cli import main
 from territory_desk.cli.imports import ACCOUNT_TARGETS, REP_TARGETS
 from territory_desk.io.imports.column_mapping import ACCOUNT_ROLES, REP_ROLES
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 
 @pytest.fixture

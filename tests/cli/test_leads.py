@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 from tests.conftest import make_grid_project
 from tests.cli_runner import digest, run

@@ -8,7 +8,8 @@ import pytest
 from territory_desk.cli.optimize import parse_balance, parse_weights
 from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 from tests.conftest import make_grid_project
 from tests.cli_runner import run

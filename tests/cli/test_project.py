@@ -12,7 +12,8 @@ import pytest
 import shapely
 
 from territory_desk.cli import main
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from tests.cli_runner import run
 
 

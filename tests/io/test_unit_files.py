@@ -14,7 +14,8 @@ from territory_desk.domain.editing.data import ReplaceUnits
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
 from territory_desk.io.unit_files import list_unit_fields, list_unit_layers, read_unit_layer
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.imports import ImportFailed, import_units, plan_units
 
 

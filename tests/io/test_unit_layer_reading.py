@@ -10,7 +10,8 @@ from pyproj import CRS
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.project import Project
 from territory_desk.io.unit_files import read_unit_layer
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 
 def project_from_file(path, layer=None, id_field=None, name_field=None) -> Project:

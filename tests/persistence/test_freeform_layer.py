@@ -15,7 +15,8 @@ from territory_desk.domain.model.errors import ProjectFileError
 from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
 from territory_desk.domain.model.projection import LONLAT, transform_geometries
 from territory_desk.persistence.freeform_layer import TABLE, territory_geometries
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services import session_files as sf
 from territory_desk.services.exports import export
 from territory_desk.services.freeform import freeform_problems

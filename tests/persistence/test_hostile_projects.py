@@ -26,7 +26,8 @@ from territory_desk.domain.model.edge_rows import EdgeRows
 from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError, ProjectFileError
 from territory_desk.domain.model.units import UnitLayer
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 NAN, INF = float("nan"), float("inf")
 COMMANDS = [("stats",), ("check",), ("move", "--units", "U0000", "--to", "T1")]

@@ -26,7 +26,9 @@ from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region, Territory
 from territory_desk.domain.model.units import UnitLayer
 from tests.io.test_unit_layer_reading import _county_geoms, write_plain_geopackage
-from territory_desk.persistence import dissolve, gpkg, load_project, save_project, schema, store
+from territory_desk.persistence import dissolve, gpkg, schema, store
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 ROWS = COLS = 6
 
@@ -178,7 +180,7 @@ def test_unsavable_settings_raise_input_error_and_keep_the_file(saved: Path, pro
 
 
 def test_saving_after_load_reuses_the_saved_territory_outlines(saved: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    dissolve._DISSOLVE_CACHE.clear()
+    dissolve._CACHE.clear()
     project = load_project(saved)
     calls: list[int] = []
     real_union = dissolve._union
@@ -323,7 +325,9 @@ def test_qgis_shows_territories_in_their_colours(saved: Path) -> None:
 def test_killed_save_leaves_the_previous_version(saved: Path, stall: str) -> None:
     child = textwrap.dedent(f"""
         import sys, time
-        from territory_desk.persistence import gpkg, load_project, save_project, store
+        from territory_desk.persistence import gpkg, store
+        from territory_desk.persistence.reader import load_project
+        from territory_desk.persistence.store import save_project
         project = load_project(sys.argv[1])
         project.settings["title"] = "half-written"
         def slow(*args, **kwargs):

@@ -12,9 +12,10 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from territory_desk.cli import main
 from territory_desk.domain.model.errors import InputError
-from territory_desk.persistence import save_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.demo import build_demo_project
-from territory_desk.services.exports import export, format_for_path, map_spec, output_path
+from territory_desk.services.export_formats import format_for_path, output_path
+from territory_desk.services.exports import export, map_spec
 
 
 class FakeRenderer:

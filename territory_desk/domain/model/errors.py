@@ -15,3 +15,10 @@ class InputError(TerritoryDeskError):
 
 class LockedError(TerritoryDeskError):
     """An edit touched a locked territory."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none): what a library's
+    error (SQLite, GDAL, GEOS) contributes to a one-line report."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from territory_desk.domain.model.accounts import AccountTable, locate_points
+from territory_desk.domain.model.accounts import AccountTable, check_coordinates, locate_points
 from territory_desk.domain.model.activity import Activity
 from territory_desk.domain.model.adjacency import Adjacency, build_adjacency
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.magnitudes import check_numeric_columns
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territory_layers import TerritoryLayer, check_layers
 from territory_desk.domain.model.territories import UNASSIGNED, Scenario
@@ -39,13 +40,25 @@ class Project:
             )
         if not self.active:
             self.active = self.scenarios[0].name
+        self.check()
+        if self.accounts.unit_index is None:
+            self.locate_accounts()
+
+    def check(self) -> None:
+        """Refuse (InputError) a project that breaks a rule every project keeps: checked when one is
+        made and before every save (its parts may have been changed in place since)."""
+        self._check_scenarios()
+        self._check_tables()
+
+    def _check_scenarios(self) -> None:
+        n = len(self.units)
         if len({s.name for s in self.scenarios}) != len(self.scenarios):
             raise InputError("two scenarios have the same name")
         if self.active not in {s.name for s in self.scenarios}:
             raise InputError(f"the active scenario {self.active!r} does not exist")
         for s in self.scenarios:
             a = s.assignment
-            if len(a) != len(self.units):
+            if len(a) != n:
                 raise InputError(f"scenario {s.name!r} does not cover every unit")
             if len(a) and (a.min() < UNASSIGNED or a.max() >= len(s.territories)):
                 raise InputError(f"scenario {s.name!r} assigns a unit to a territory that does not exist")
@@ -56,8 +69,23 @@ class Project:
         for s in self.scenarios:
             if s.layer.casefold() not in names:
                 raise InputError(f"scenario {s.name!r} belongs to the territory layer {s.layer!r}, which does not exist")
-        if self.accounts.unit_index is None:
-            self.locate_accounts()
+
+    def _check_tables(self) -> None:
+        n = len(self.units)
+        if len({r.id for r in self.reps}) != len(self.reps):
+            raise InputError("two reps have the same id")
+        acc = self.accounts
+        for what, columns, length in (("unit", self.units.text, n), ("account", acc.numeric, len(acc)),
+                                      ("account", acc.text, len(acc))):
+            for name, values in columns.items():
+                if len(values) != length:  # a row-wise write would silently drop the extra rows
+                    raise InputError(f"{what} column {name!r} has {len(values)} values for {length} {what}s")
+        ui = acc.unit_index
+        if ui is not None and (len(ui) != len(acc) or (len(ui) and (ui.min() < -1 or ui.max() >= n))):
+            raise InputError("the accounts' unit indices do not match the units")
+        check_numeric_columns(self.units.numeric, self.units.ids, "unit")
+        check_numeric_columns(acc.numeric, acc.ids, "account")
+        check_coordinates(acc.lon, acc.lat, acc.ids)
 
     @classmethod
     def from_units(cls, units: UnitLayer, **kw: Any) -> "Project":

@@ -1,6 +1,6 @@
 """Dissolved territory polygons as GIS layers: GeoPackage, GeoJSON, Shapefile and KML (pyogrio).
 
-Polygons are the union of each territory's units (``persistence.dissolve._dissolve``: the fast
+Polygons are the union of each territory's units (``persistence.dissolve.dissolve_territories``: the fast
 coverage union, checked against the summed unit area, with a full overlay union as fallback).
 GeoPackage and Shapefile keep the units' CRS; GeoJSON (RFC 7946) and KML are written in
 longitude/latitude. Shapefile field names are cut to 10 characters without collisions; KML gets each

@@ -73,10 +73,6 @@ def build_deck(project, scenario, d: dict, options: DeckOptions, map_png: MapPng
     return prs
 
 
-def save_deck(prs: Presentation, path: str) -> None:
-    prs.save(path)
-
-
 class _ValuesOnlyWorkbookWriter(CategoryWorkbookWriter):
     """python-pptx's writer uses ``worksheet.write``, which turns text starting with "=" into a
     formula (and "http://..." into a link): here every name stays the text it is."""

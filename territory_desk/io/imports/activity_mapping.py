@@ -15,7 +15,7 @@ The rows themselves are read and checked by activity_import.py.
 from __future__ import annotations
 
 from territory_desk.domain.model.errors import InputError
-from territory_desk.io.imports.column_mapping import IGNORE, ColumnMapping, normalise
+from territory_desk.io.imports.column_mapping import IGNORE, ColumnMapping, check_one_column_per_role, normalise
 
 
 KINDS = ("opportunities", "leads", "quotas")
@@ -111,17 +111,10 @@ def apply_overrides(mapping: ColumnMapping, overrides: dict[str, str], columns: 
 
 
 def validate(mapping: ColumnMapping) -> None:
-    seen: dict[str, str] = {}
     for c, t in mapping.targets.items():
-        if t != IGNORE:
-            if t not in ROLES[mapping.kind]:
-                raise InputError(f"column {c!r}: {t!r} is not a target for {mapping.kind}")
-            if t in seen:
-                raise InputError(f"two columns are mapped to {t!r}: {seen[t]!r} and {c!r}")
-            seen[t] = c
-    if ("lat" in seen) != ("lon" in seen):
-        have, miss = ("lat", "lon") if "lat" in seen else ("lon", "lat")
-        raise InputError(f"column {seen[have]!r} is mapped to {have!r} but no column is mapped to {miss!r}")
+        if t != IGNORE and t not in ROLES[mapping.kind]:
+            raise InputError(f"column {c!r}: {t!r} is not a target for {mapping.kind}")
+    check_one_column_per_role(mapping.targets, ROLES[mapping.kind])
 
 
 def missing_essentials(mapping: ColumnMapping) -> str:

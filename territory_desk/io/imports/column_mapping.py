@@ -211,9 +211,15 @@ def apply_overrides(mapping: ColumnMapping, overrides: dict[str, str], columns: 
 
 def validate(mapping: ColumnMapping) -> None:
     """Each role at most once; latitude and longitude come together."""
+    check_one_column_per_role(mapping.targets, roles_for(mapping.kind))
+
+
+def check_one_column_per_role(targets: dict[str, str], roles) -> None:
+    """Each of ``roles`` is mapped from one column at most; latitude and longitude come together
+    (the rule of every import's mapping)."""
     seen: dict[str, str] = {}
-    for c, t in mapping.targets.items():
-        if t in roles_for(mapping.kind):
+    for c, t in targets.items():
+        if t in roles:
             if t in seen:
                 raise InputError(f"two columns are mapped to {t!r}: {seen[t]!r} and {c!r}")
             seen[t] = c

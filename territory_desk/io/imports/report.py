@@ -19,6 +19,7 @@ import numpy as np
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.io.geocoding import METHOD_NAMES
+from territory_desk.io.output_files import replaced_when_written
 from territory_desk.io.tables.safe_csv import writer as csv_writer
 
 ADDED, CHANGED, UNCHANGED, KEPT = 1, 2, 3, 4
@@ -98,10 +99,8 @@ class ImportReport:
     def write_csv(self, out: str | os.PathLike | TextIO, raw: bool = False) -> None:
         """Write every row's outcome (see the module docstring) to a path or an open text file."""
         if isinstance(out, (str, os.PathLike)):
-            tmp = f"{os.fspath(out)}.tmp"
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
+            with replaced_when_written(os.fspath(out)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
                 self.write_csv(f, raw)
-            os.replace(tmp, out)
             return
         w = csv_writer(out, raw)
         w.writerow(CSV_HEADER)

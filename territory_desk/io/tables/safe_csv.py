@@ -37,6 +37,8 @@ from typing import TextIO
 
 import numpy as np
 
+from territory_desk.io.output_files import replaced_when_written
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PREFIX = "'"
 _PLAIN_NEGATIVE = re.compile(r"-(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -90,8 +92,8 @@ def csv_text(rows: Iterable[Iterable], raw: bool = False, **fmt) -> str:
 
 
 def write_csv_file(path: str, rows: Iterable[Iterable], raw: bool = False, **fmt) -> None:
-    """UTF-8 CSV at ``path`` (rows, header first)."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    """UTF-8 CSV at ``path`` (rows, header first), whole or not at all."""
+    with replaced_when_written(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer(fh, raw, **fmt).writerows(rows)
 
 

@@ -151,7 +151,7 @@ class OptimizeActions(QObject):
             self.progress = None
 
     def _on_done(self, result) -> None:
-        from territory_desk.cli.optimize import moves_lines
+        from territory_desk.services.optimize import moves_lines
 
         self._close_progress()
         model = self.window.model

@@ -22,6 +22,7 @@ from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.domain.compare import COMPACTNESS, Comparison, compare
 from territory_desk.domain.editing.territory_layers import PromoteScenario
 from territory_desk.domain.model.territory_layers import layer_label, live_scenario
+from territory_desk.io.output_files import write_text
 from territory_desk.services import compare as svc
 from territory_desk.ui.canvas.overlays.diff import DiffOverlay
 
@@ -300,7 +301,7 @@ class CompareDialog(QDialog):
         if not path.lower().endswith(".csv"):
             path += ".csv"
         try:
-            svc.write_text(path, svc.comparison_csv(self.data), doc_path)
+            write_text(path, svc.comparison_csv(self.data), doc_path)
         except (TerritoryDeskError, OSError) as exc:
             self.window.show_message(f"Could not export: {exc}")
             return None

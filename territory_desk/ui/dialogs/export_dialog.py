@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.tables.safe_csv import safe_cell
-from territory_desk.services.exports import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS, map_spec
+from territory_desk.services.export_formats import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS
+from territory_desk.services.exports import map_spec
 from territory_desk.services.map_specs import default_title
 
 FORMATS = [  # (key, label)

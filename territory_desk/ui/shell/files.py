@@ -292,7 +292,7 @@ class ProjectActions:
         for url in event.mimeData().urls():
             path = url.toLocalFile()
             if path.lower().endswith(".gpkg"):
-                from territory_desk.persistence import is_project_file
+                from territory_desk.persistence.reader import is_project_file
 
                 if is_project_file(path):
                     self.open_path(path)

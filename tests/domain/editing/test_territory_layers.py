@@ -15,7 +15,8 @@ from territory_desk.domain.editing.territory_layers import (
     AddLayer, DeleteLayer, EditLayer, MoveLayer, PinAccounts, PromoteScenario, UnpinAccounts,
 )
 from territory_desk.domain.model.territory_layers import live_scenario, route_accounts
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.territory_layers import layer_summaries, layers_table, pin_rows, rule_preview
 
 from tests.conftest import make_grid_project

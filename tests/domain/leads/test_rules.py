@@ -8,7 +8,8 @@ from territory_desk.domain.leads.rules import (
     SETTINGS_KEY, LeadRule, SetLeadRules, describe, parse_rules, project_rules, rules_json,
 )
 from territory_desk.domain.model.territory_layers import TerritoryLayer
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 
 from tests.conftest import make_grid_project
 

@@ -13,7 +13,8 @@ from territory_desk.domain.stats.kinds import account_territories
 from territory_desk.domain.stats.membership import check_pin
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.territory_layers import TerritoryLayer, layer_account_mask, live_scenario, route_accounts
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.session_files import apply_recovery, recovery_snapshot
 
 from tests.conftest import FIXTURES

@@ -17,7 +17,8 @@ from territory_desk.domain.reps.matching import (
 )
 from territory_desk.domain.reps.scores import language_code, languages_of
 from territory_desk.domain.model.reps import Rep
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.reps import apply_command, breakdown, result_csv, result_dict, result_table
 
 from tests.conftest import make_grid_project

@@ -16,7 +16,7 @@ from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, level, level_names, level_stats
 from territory_desk.domain.model.territories import Region, Scenario, Territory
-from territory_desk.persistence import save_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.reports import level_dict
 
 from tests.conftest import make_grid_project

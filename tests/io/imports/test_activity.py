@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import FIXTURES
 from territory_desk.domain.model.activity import LOST, OPEN, WON
 from territory_desk.domain.model.errors import InputError
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.activity_imports import ImportFailed, import_activity, plan_activity
 
 from tests.conftest import make_grid_project

@@ -8,7 +8,8 @@ import pytest
 from territory_desk.domain.editing.data import ReplaceReps
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence.reader import load_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.imports import ImportFailed, import_reps, plan_reps
 
 REPS = """Rep ID,First Name,Last Name,Home Latitude,Home Longitude,Home ZIP,Home City,Home State,Capacity,Languages,Industry,Experience Level,Email

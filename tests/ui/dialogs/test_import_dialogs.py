@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from territory_desk.io.imports.column_mapping import auto_map
-from territory_desk.persistence import save_project
+from territory_desk.persistence.store import save_project
 from territory_desk.services.imports import plan_accounts, preview
 from territory_desk.ui.dialogs.import_dialogs import ColumnMappingDialog, ImportReportDialog, UnitImportDialog
 

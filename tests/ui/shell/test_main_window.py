@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from territory_desk.persistence import load_project
+from territory_desk.persistence.reader import load_project
 from territory_desk.services import session_files as sf
 from territory_desk.services.project_files import create_demo
 
@@ -212,7 +212,7 @@ def test_damaged_project_reports_the_cli_sentence(qtbot, window, tmp_path, capsy
 
     from tests.cli_runner import run
     from tests.conftest import make_grid_project
-    from territory_desk.persistence import save_project
+    from territory_desk.persistence.store import save_project
 
     bad = tmp_path / "bad.gpkg"
     save_project(make_grid_project(), bad)
@@ -229,7 +229,7 @@ def test_repairs_made_on_open_are_shown_and_a_save_writes_them(qtbot, window, tm
     import sqlite3
 
     from tests.conftest import make_grid_project
-    from territory_desk.persistence import save_project
+    from territory_desk.persistence.store import save_project
 
     path = tmp_path / "dups.gpkg"
     save_project(make_grid_project(), path)
