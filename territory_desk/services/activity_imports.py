@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from territory_desk.domain.editing.territories import Command
+from territory_desk.domain.editing.command import Command
 from territory_desk.domain.kpis.reviews import ReplaceActivity
 from territory_desk.domain.model.activity import Activity
 from territory_desk.domain.model.project import Project

@@ -24,7 +24,7 @@ from territory_desk.domain.model.adjacency import Adjacency, build_adjacency
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.editing.data import ReplaceAccounts, ReplaceReps, ReplaceUnits
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.editing.territories import Command
+from territory_desk.domain.editing.command import Command
 from territory_desk.domain.stats.metrics import metric_fields
 from territory_desk.domain.model.territory_layers import check_rules_fit
 from territory_desk.domain.model.project import Project

@@ -19,10 +19,10 @@ from typing import Optional, Union
 import numpy as np
 
 from territory_desk.domain.editing.document import Change, Document
-from territory_desk.domain.editing.territories import Command
+from territory_desk.domain.editing.command import Command
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.project import Project
-from territory_desk.domain.stats.engine import Engine
+from territory_desk.domain.stats.kinds import StatsEngine
 from territory_desk.io.unit_files import read_unit_layer
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
@@ -62,7 +62,7 @@ class ProjectEdit:
     document: Document
     commands: list[Command] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    engine: Engine | None = None  # the statistics of the scenario the commands acted on, after them
+    engine: StatsEngine | None = None  # the statistics of the scenario the commands acted on, after them
     # the units of that scenario whose territory the commands changed
     reassigned: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -100,17 +100,13 @@ def apply_steps(doc: Document, steps: Iterable[Step], scenario: ScenarioChoice =
     edit = ProjectEdit(doc)
     doc.listeners.append(edit.changes.append)
     try:
-        with _acting_on(doc, scenario, edit):
-            try:
-                for step in steps:
-                    command = step if isinstance(step, Command) else step(doc)
-                    if command is not None:
-                        command.redo(doc)
-                        edit.commands.append(command)
-            except BaseException:
-                for command in reversed(edit.commands):  # the document as it was (the file is not touched)
-                    command.undo(doc)
-                raise
+        # one step of the document's undo history; when a command is refused, the macro undoes those
+        # already done (the document as it was; the file is not touched)
+        with _acting_on(doc, scenario, edit), doc.history.macro("Command-line edit"):
+            for step in steps:
+                command = step if isinstance(step, Command) else step(doc)
+                if command is not None:
+                    edit.commands.append(doc.execute(command))
     finally:
         doc.listeners.remove(edit.changes.append)
     return edit
