@@ -1,8 +1,17 @@
-"""Shared fixtures. Qt tests run offscreen (set here, not by hand)."""
+"""Shared fixtures. Qt tests run offscreen (set here, not by hand).
+
+Projects: ``make_grid_project()`` (a 6x6 grid, built in milliseconds) for most tests; the bundled demo
+(3,108 counties) is built and saved once per test process: ``demo_project`` and ``demo_file`` are shared
+and must not be changed (a check at the end of the run says so when one was), ``demo_copy`` is a copy to
+change, and ``project_file`` is a project file of the test's own (the grid unless the test or its module
+is marked ``@pytest.mark.project_file("demo")`` or ``@pytest.mark.project_file(factory)``).
+"""
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
-
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +28,8 @@ from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region, Territory
 from territory_desk.domain.model.units import UnitLayer
+from territory_desk.persistence import save_project
+from territory_desk.services.demo import build_demo_project
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,6 +85,69 @@ def grid_project():
 @pytest.fixture
 def make_grid():
     return make_grid_project
+
+
+DEMO_SEED = 1
+
+
+@pytest.fixture(scope="session")
+def demo_project() -> Project:
+    """The demo project (seed 1), built once per test process and shared: read it, never change it
+    (take ``demo_copy``, or ``copy.deepcopy`` it in a module fixture)."""
+    project = build_demo_project(seed=DEMO_SEED)
+    before = _fingerprint(project)
+    yield project
+    assert _fingerprint(project) == before, "a test changed the shared demo_project: use demo_copy"
+
+
+@pytest.fixture
+def demo_copy(demo_project) -> Project:
+    """A deep copy of the demo project, the test's to change."""
+    return copy.deepcopy(demo_project)
+
+
+@pytest.fixture(scope="session")
+def demo_file(demo_project, tmp_path_factory) -> Path:
+    """The demo project saved once per test process; shared, so open it but never write it (a test that
+    saves, imports into or tampers with a project takes ``project_file`` marked "demo")."""
+    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
+    save_project(demo_project, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, \
+        "a test wrote the shared demo_file: use project_file marked 'demo'"
+
+
+def _fingerprint(project: Project) -> str:
+    """A digest of what tests could change in a project by mistake (scenarios, names, reps, settings)."""
+    h = hashlib.sha256()
+    for s in project.scenarios:
+        h.update(repr((s.name, s.territories, s.regions, s.layer, s.live, s.pins)).encode())
+        h.update(s.assignment.tobytes())
+    h.update(repr((project.active, project.reps, project.layers, project.settings, project.units.names,
+                   project.accounts.names, project.accounts.ids)).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture
+def project_file(request, tmp_path) -> Path:
+    """A saved project in ``tmp_path``, the test's own to open, change, save or damage.
+
+    It holds ``make_grid_project()`` unless the test or its module is marked
+    ``@pytest.mark.project_file("demo")`` (a copy of ``demo_file``: no build, no save) or
+    ``@pytest.mark.project_file(build=function)`` (``function()`` returns the project to save).
+    """
+    marker = request.node.get_closest_marker("project_file")
+    if marker is not None and marker.args == ("demo",):
+        path = tmp_path / "demo.gpkg"
+        shutil.copy(request.getfixturevalue("demo_file"), path)
+        return path
+    if marker is not None and (marker.args or set(marker.kwargs) != {"build"}):
+        raise TypeError(f"project_file marks take \"demo\" or build=FUNCTION, not {marker}")
+    build = marker.kwargs["build"] if marker is not None else make_grid_project
+    path = tmp_path / ("grid.gpkg" if build is make_grid_project else f"{build.__name__}.gpkg")
+    save_project(build(), path)
+    return path
 
 
 @pytest.fixture(autouse=True)

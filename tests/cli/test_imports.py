@@ -15,13 +15,6 @@ from territory_desk.io.imports.column_mapping import ACCOUNT_ROLES, REP_ROLES
 from territory_desk.persistence import load_project, save_project
 
 
-@pytest.fixture
-def project_file(make_grid, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid(), path)
-    return str(path)
-
-
 def cli(capsys, *args):
     rc = main([str(a) for a in args])
     out, err = capsys.readouterr()

@@ -13,13 +13,6 @@ from tests.conftest import make_grid_project
 from tests.cli_runner import digest, run
 
 
-@pytest.fixture
-def project_file(tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid_project(), str(path))
-    return path
-
-
 def test_layers_add_edit_move_delete(project_file, capsys):
     code, out, err = run(capsys, "layers", project_file)
     assert code == 0 and "All accounts" in out and "*>Base" in out

@@ -21,6 +21,7 @@ from territory_desk.services.exports import export
 from territory_desk.services.freeform import freeform_problems
 
 from tests.domain.stats.test_freeform_engine import box_between, known_project
+from tests.round_trip import assert_same_project
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def test_save_load_round_trip(drawn, tmp_path):
     path = tmp_path / "p.gpkg"
     save_project(drawn.project, path)
     back = load_project(path)
+    assert_same_project(drawn.project, back)
     sc = back.get_scenario("Drawn")
     assert back.active == "Drawn" and back.get_scenario("Base").shapes is None
     assert [(t.id, t.name, t.color) for t in sc.territories] == [(t.id, t.name, t.color) for t in drawn.scenario.territories]

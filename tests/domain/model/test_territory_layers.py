@@ -16,6 +16,7 @@ from territory_desk.persistence.store import load_project, save_project
 from territory_desk.services.session_files import apply_recovery, recovery_snapshot
 
 from tests.conftest import FIXTURES
+from tests.round_trip import assert_same_project
 
 
 def two_layer_project(make_grid) -> Project:
@@ -105,6 +106,7 @@ def test_layers_pins_and_live_flag_survive_save_and_recovery(make_grid, tmp_path
     p.scenarios[1].pins = {p.accounts.ids[30]: p.scenarios[1].territories[1].id}
     save_project(p, tmp_path / "p.gpkg")
     q = load_project(tmp_path / "p.gpkg")
+    assert_same_project(p, q)
     assert [(l.name, l.rule, l.kind) for l in q.layers] == [("Enterprise", "employees >= 2000", "units"),
                                                           ("SMB", "", "units")]
     assert [(s.name, s.layer, s.live, s.pins) for s in q.scenarios] == [

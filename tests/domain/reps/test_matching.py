@@ -266,11 +266,7 @@ def test_output_formats():
 
 
 # ---- the command line --------------------------------------------------------------------------------
-@pytest.fixture
-def project_file(tmp_path):
-    path = tmp_path / "hand.gpkg"
-    save_project(hand_made(), str(path))
-    return path
+pytestmark = pytest.mark.project_file(build=hand_made)
 
 
 def test_cli_table_csv_json(project_file, capsys):

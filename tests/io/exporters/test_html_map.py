@@ -2,6 +2,7 @@
 legend and layer control."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from html.parser import HTMLParser
@@ -13,7 +14,6 @@ from territory_desk.io.exporters.leaflet_assets import (
     candidate_dirs, external_references, inline_assets, license_notice, vendor_dir,
 )
 from territory_desk.io.exporters.safe_html import js_json
-from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict
 
@@ -56,8 +56,8 @@ def account_rows(page: str) -> list[list]:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    p = build_demo_project(seed=1)
+def demo(demo_project):
+    p = copy.deepcopy(demo_project)
     p.scenario.territories[0].name = EVIL
     p.reps[0].name = EVIL_REP
     p.scenario.territories[0].rep_id = p.reps[0].id

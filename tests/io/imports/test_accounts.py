@@ -31,13 +31,6 @@ def write(path: Path, text: str, encoding="utf-8") -> str:
     return str(path)
 
 
-@pytest.fixture
-def project_file(make_grid, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid(), path)
-    return str(path)
-
-
 def test_rows_are_imported_placed_or_rejected_with_row_and_reason(make_grid, tmp_path):
     z = grid_zips(1)[0]
     long_name = "N" * 10_000

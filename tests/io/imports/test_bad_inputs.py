@@ -48,13 +48,6 @@ TABLES = {
 }
 
 
-@pytest.fixture
-def project_file(make_grid, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid(), path)
-    return path
-
-
 def stamp(path: Path):
     return path.read_bytes(), os.stat(path).st_mtime_ns
 

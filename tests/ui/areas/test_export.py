@@ -11,14 +11,6 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
-from territory_desk.services.project_files import create_demo
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
-    create_demo(str(path), seed=1)
-    return str(path)
 
 
 def _open(window, qtbot, demo_file):

@@ -2,6 +2,7 @@
 SVG (XML parser, QSvgRenderer), the layout furniture and the deck pictures."""
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -14,7 +15,6 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 from territory_desk.io.exporters.figures import territory_rows
-from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export, map_spec
 from territory_desk.ui.canvas.view_transform import ViewTransform
 from territory_desk.ui.export import QtMapRenderer, ensure_gui_app
@@ -26,8 +26,8 @@ NAME = "Boston <&> Area"
 
 
 @pytest.fixture(scope="module")
-def demo():
-    p = build_demo_project(seed=1)
+def demo(demo_project):
+    p = copy.deepcopy(demo_project)
     p.scenario.territories[0].name = NAME
     return p
 

@@ -143,12 +143,9 @@ def test_locked_territory_keeps_its_rep_and_the_panel_button_opens_the_dialog(qt
     assert window.rep_actions.suggest_dialog() is False and len(opened) == 1
 
 
-def test_render_panel_and_dialog_on_the_demo(qtbot, window, tmp_path):
-    from territory_desk.persistence.store import save_project
-    from territory_desk.services.demo import build_demo_project
-
-    save_project(build_demo_project(seed=1), tmp_path / "demo.gpkg")  # a fresh clone has no projects/demo.gpkg
-    window.set_document(open_document(str(tmp_path / "demo.gpkg")))
+@pytest.mark.project_file("demo")
+def test_render_panel_and_dialog_on_the_demo(qtbot, window, project_file, tmp_path):
+    window.set_document(open_document(str(project_file)))
     QApplication.processEvents()
     acts = window.rep_actions
     acts.dock.show()
