@@ -1,10 +1,10 @@
 """Shared fixtures. Qt tests run offscreen (set here, not by hand).
 
 Projects: ``make_grid_project()`` (a 6x6 grid, built in milliseconds) for most tests; the bundled demo
-(3,108 counties) is built and saved once per test process: ``demo_project`` and ``demo_file`` are shared
-and must not be changed (a check at the end of the run says so when one was), ``demo_copy`` is a copy to
-change, and ``project_file`` is a project file of the test's own (the grid unless the test or its module
-is marked ``@pytest.mark.project_file("demo")`` or ``@pytest.mark.project_file(factory)``).
+(3,108 counties) is built and saved once per test process. ``demo_project``, ``demo_file`` and
+``grid_file`` are shared and must not be changed (a check at the end of the run says so when one was);
+``demo_copy`` is a copy to change, and ``project_file`` a project file of the test's own: the grid unless
+the test or its module is marked ``@pytest.mark.project_file("demo")`` or ``(build=function)``.
 """
 from __future__ import annotations
 
@@ -118,6 +118,17 @@ def demo_file(demo_project, tmp_path_factory) -> Path:
         "a test wrote the shared demo_file: use project_file marked 'demo'"
 
 
+@pytest.fixture(scope="session")
+def grid_file(tmp_path_factory) -> Path:
+    """``make_grid_project()`` saved once per test process; shared like ``demo_file`` (read, never write)."""
+    path = tmp_path_factory.mktemp("grid") / "grid.gpkg"
+    save_project(make_grid_project(), path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, \
+        "a test wrote the shared grid_file: use project_file"
+
+
 def _fingerprint(project: Project) -> str:
     """A digest of what tests could change in a project by mistake (scenarios, names, reps, settings)."""
     h = hashlib.sha256()
@@ -133,19 +144,20 @@ def _fingerprint(project: Project) -> str:
 def project_file(request, tmp_path) -> Path:
     """A saved project in ``tmp_path``, the test's own to open, change, save or damage.
 
-    It holds ``make_grid_project()`` unless the test or its module is marked
-    ``@pytest.mark.project_file("demo")`` (a copy of ``demo_file``: no build, no save) or
+    It holds ``make_grid_project()`` (a copy of ``grid_file``) unless the test or its module is marked
+    ``@pytest.mark.project_file("demo")`` (a copy of ``demo_file``) or
     ``@pytest.mark.project_file(build=function)`` (``function()`` returns the project to save).
     """
     marker = request.node.get_closest_marker("project_file")
-    if marker is not None and marker.args == ("demo",):
-        path = tmp_path / "demo.gpkg"
-        shutil.copy(request.getfixturevalue("demo_file"), path)
+    if marker is None or marker.args == ("demo",):
+        shared = request.getfixturevalue("grid_file" if marker is None else "demo_file")
+        path = tmp_path / shared.name
+        shutil.copy(shared, path)
         return path
-    if marker is not None and (marker.args or set(marker.kwargs) != {"build"}):
+    if marker.args or set(marker.kwargs) != {"build"}:
         raise TypeError(f"project_file marks take \"demo\" or build=FUNCTION, not {marker}")
-    build = marker.kwargs["build"] if marker is not None else make_grid_project
-    path = tmp_path / ("grid.gpkg" if build is make_grid_project else f"{build.__name__}.gpkg")
+    build = marker.kwargs["build"]
+    path = tmp_path / f"{build.__name__}.gpkg"
     save_project(build(), path)
     return path
 

@@ -6,11 +6,11 @@ import csv
 import numpy as np
 import pytest
 from PIL import Image
-from pypdf import PdfReader
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
+from tests.pdf_text import page_words
 
 
 def _open(window, qtbot, demo_file):
@@ -96,7 +96,7 @@ def test_export_region_pdf_with_preview(window, qtbot, demo_file, tmp_path):
     img = pix.toImage()
     colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
     assert len(colours) > 20  # the preview shows a map, not an empty box
-    text = " ".join(PdfReader(str(out)).pages[0].extract_text().split())
+    text = page_words(out)
     assert "West plan" in text and "Region West" in text and "Seattle Area" in text
     assert "Boston Area" not in text  # other regions are context, not labelled or listed
 

@@ -21,11 +21,12 @@ from tests.domain.stats.test_freeform_engine import corner, known_project
 SHOTS = Path("/tmp/freeform_shots")
 
 
+pytestmark = pytest.mark.project_file(build=known_project)
+
+
 @pytest.fixture
-def fwin(qtbot, window, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(known_project(), path)
-    assert window.open_path(str(path))
+def fwin(qtbot, window, project_file):
+    assert window.open_path(str(project_file))
     assert window.freeform.new_scenario("Drawn")
     window.canvas.flush()
     return window

@@ -20,6 +20,7 @@ from territory_desk.ui.canvas.view_transform import ViewTransform
 from territory_desk.ui.export import QtMapRenderer, ensure_gui_app
 from territory_desk.ui.export.map_layout import ground_metres_per_unit, nice_length, north_angle, plan_legend
 from territory_desk.ui.export.map_export import split_long_paths
+from tests.pdf_text import page_words
 
 SVG = "{http://www.w3.org/2000/svg}"
 NAME = "Boston <&> Area"
@@ -88,7 +89,7 @@ def test_pdf_pages_and_text(demo, renderer, tmp_path):
         assert len(reader.pages) == 1
         box = reader.pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == (w, h)
-    text = " ".join(PdfReader(str(tmp_path / "letter.pdf")).pages[0].extract_text().split())
+    text = page_words(tmp_path / "letter.pdf")
     assert "Sales plan 2025" in text and "Houston Area" in text and NAME in text
 
 
