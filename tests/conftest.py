@@ -31,7 +31,6 @@ from territory_desk.domain.model.units import UnitLayer
 from territory_desk.persistence import save_project
 from territory_desk.services.demo import build_demo_project
 
-
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -64,12 +63,14 @@ def make_grid_project(nx: int = 6, ny: int = 6, n_territories: int = 3, seed: in
     )
     project = Project.from_units(
         units, accounts=accounts,
-        reps=[Rep(f"R{i}", f"Rep {i}", -99.5, 38.5, "Somewhere", 100.0, {"languages": ["en"]}) for i in range(n_territories)],
+        reps=[Rep(f"R{i}", f"Rep {i}", -99.5, 38.5, "Somewhere", 100.0, {"languages": ["en"]})
+              for i in range(n_territories)],
     )
     sc = project.scenario
     sc.regions = [Region("R1", "Region one")]
     sc.territories = [
-        Territory(f"T{i}", f"Territory {i}", ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00"][i % 5], "R1", f"R{i}")
+        Territory(f"T{i}", f"Territory {i}", ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00"][i % 5], "R1",
+                  f"R{i}")
         for i in range(n_territories)
     ]
     cols = np.array(cols * 1)

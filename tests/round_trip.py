@@ -23,6 +23,7 @@ from territory_desk.domain.model.territories import UNASSIGNED, Region, Scenario
 from territory_desk.domain.model.territory_layers import TerritoryLayer
 from territory_desk.domain.stats.hierarchy import level_names
 from territory_desk.persistence import load_project, save_project
+
 from tests.conftest import make_grid_project
 
 # freeform shapes are reprojected to the units' CRS on save and back on load: equal within a millimetre

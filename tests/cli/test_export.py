@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from PIL import Image
 from pptx import Presentation
 
@@ -30,7 +29,8 @@ def test_deck_and_region_map_in_process(demo_file, tmp_path, capsys, qapp):
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles[2:] == ["Region: South", "Balance: deviation from the mean"]
     svg = tmp_path / "t.svg"
-    assert main(["export", str(demo_file), "-o", str(svg), "--territory", "Houston Area", "--inset", "--dpi", "100"]) == 0
+    assert main(["export", str(demo_file), "-o", str(svg), "--territory", "Houston Area", "--inset",
+                 "--dpi", "100"]) == 0
     assert "Houston Area" in capsys.readouterr().out
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     assert main(["export", str(demo_file), "-o", str(tmp_path / "x.png"), "--dpi", "5000"]) == 2

@@ -3,15 +3,13 @@ clip; `stats`, `check` and `export` on a freeform scenario; one-line errors."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.store import load_project
 
-from tests.domain.stats.test_freeform_engine import known_project
 from tests.cli_runner import run
+from tests.domain.stats.test_freeform_engine import known_project
 
 NORTH = "POLYGON((-100 38, -99.4 38, -99.4 38.4, -100 38.4, -100 38))"  # cells x 0-2, y 0-1
 SOUTH = "POLYGON((-99.6 38, -98.8 38, -98.8 38.4, -99.6 38.4, -99.6 38))"  # cells x 2-5, y 0-1

@@ -15,10 +15,9 @@ import zipfile
 
 import pytest
 
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence import load_project
 
 from tests.cli_runner import digest, run
-from tests.conftest import make_grid_project
 from tests.hostile_files import BILLION_LAUGHS, bomb_workbook
 
 HEADER = "Account ID,Account Name,Billing Latitude,Billing Longitude,Annual Revenue"
@@ -92,9 +91,8 @@ def test_a_huge_cell_too_many_columns_and_too_many_rows(project_file, tmp_path, 
 
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{k}" for k in range(20_000)) + "\n" + ",".join("1" * 20_000) + "\n")
-    refused(capsys, project_file, "import-accounts", project_file, wide, match="the header has 20,000 columns (the column "
-                                                                     "limit is 16,384; raise it with --limits "
-                                                                     "columns=20000)")
+    refused(capsys, project_file, "import-accounts", project_file, wide,
+            match="the header has 20,000 columns (the column limit is 16,384; raise it with --limits columns=20000)")
     many = tmp_path / "many.csv"
     many.write_text("\n".join([HEADER, *accounts(30)]) + "\n")
     refused(capsys, project_file, "import-accounts", project_file, many, "--limits", "rows=20",
@@ -107,8 +105,8 @@ def test_a_huge_cell_too_many_columns_and_too_many_rows(project_file, tmp_path, 
 def test_every_table_import_takes_the_same_limits(project_file, tmp_path, capsys, command):
     src = tmp_path / "t.csv"
     src.write_text("id,name,amount\n" + "".join(f"{k},n{k},{k}\n" for k in range(5)))
-    refused(capsys, project_file, command, project_file, src, "--limits", "rows=3", match="more than 3 rows (the row limit "
-                                                                                "is 3; raise it with --limits rows=24)")
+    refused(capsys, project_file, command, project_file, src, "--limits", "rows=3",
+            match="more than 3 rows (the row limit is 3; raise it with --limits rows=24)")
 
 
 def test_assign_takes_the_limits_too(project_file, tmp_path, capsys):
@@ -132,7 +130,8 @@ def test_hostile_rules_files(project_file, tmp_path, capsys):
     big = tmp_path / "big.json"
     big.write_bytes(b"[" + b" " * (17 << 20) + b"]")
     for rules, match in ((deep, "nested too deeply"), (big, "too big for a rules file")):
-        refused(capsys, project_file, "assign", project_file, leads, "-o", tmp_path / "out.csv", "--rules", rules, match=match)
+        refused(capsys, project_file, "assign", project_file, leads, "-o", tmp_path / "out.csv", "--rules", rules,
+                match=match)
         refused(capsys, project_file, "rules", project_file, "--set", rules, match=match)
 
 
@@ -243,7 +242,8 @@ def test_the_format_comes_from_the_bytes(project_file, tmp_path, capsys):
     ods = tmp_path / "accounts.ods"
     with zipfile.ZipFile(ods, "w") as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-    refused(capsys, project_file, "import-accounts", project_file, ods, match="OpenDocument spreadsheet (.ods): save it as")
+    refused(capsys, project_file, "import-accounts", project_file, ods,
+            match="OpenDocument spreadsheet (.ods): save it as")
 
 
 def test_nul_bytes_utf16_without_bom_empty_and_header_only(project_file, tmp_path, capsys):

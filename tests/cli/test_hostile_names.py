@@ -14,8 +14,8 @@ import html
 import io
 import json
 import re
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from html.parser import HTMLParser
 
 import pytest
@@ -23,9 +23,10 @@ from openpyxl import load_workbook
 from pptx import Presentation
 from pypdf import PdfReader
 
+from territory_desk.persistence.store import load_project, save_project
+
 from tests.cli_runner import run
 from tests.conftest import make_grid_project
-from territory_desk.persistence.store import load_project, save_project
 from tests.pdf_text import page_words
 
 EVALUATED = "td49td"  # what td{{7*7}}td would become if a template ran it
@@ -108,7 +109,8 @@ def hostile(tmp_path_factory):
     names = names_for(sentinel)
     path = build_hostile_project(tmp, names)
     project = load_project(str(path))
-    assert [t.name for t in project.get_scenario(names["scenario"]).territories] == [names[f"territory{k}"] for k in range(3)]
+    territories = project.get_scenario(names["scenario"]).territories
+    assert [t.name for t in territories] == [names[f"territory{k}"] for k in range(3)]
     assert [r.name for r in project.reps] == [names[f"rep{k}"] for k in range(3)]
     return {"path": path, "sentinel": sentinel, "names": names, "project": project}
 

@@ -6,13 +6,12 @@ import os
 import geopandas as gpd
 import numpy as np
 import pyogrio
-import pytest
 import shapely
 
 from territory_desk.cli import main
 from territory_desk.cli.imports import ACCOUNT_TARGETS, REP_TARGETS
 from territory_desk.io.imports.column_mapping import ACCOUNT_ROLES, REP_ROLES
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence import load_project
 
 
 def cli(capsys, *args):

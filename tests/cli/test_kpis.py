@@ -5,9 +5,6 @@ import json
 
 import pytest
 
-from territory_desk.persistence.store import save_project
-
-from tests.conftest import make_grid_project
 from tests.cli_runner import run
 
 

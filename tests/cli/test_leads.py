@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence import load_project
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import digest, run
+from tests.conftest import make_grid_project
 
 RULES = [
     {"name": "Named", "type": "account", "id_column": "Account Id"},

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from territory_desk.cli.optimize import parse_balance, parse_weights
-from territory_desk.domain.stats.engine import engine_for
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.stats.engine import engine_for
 from territory_desk.persistence import load_project, save_project
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import run
+from tests.conftest import make_grid_project
 
 
 def wide_grid():

@@ -12,8 +12,8 @@ import shapely
 
 from territory_desk.cli import main
 from territory_desk.persistence import load_project, save_project
-from tests.cli_runner import run
 
+from tests.cli_runner import run
 
 pytestmark = pytest.mark.project_file("demo")
 
@@ -91,7 +91,8 @@ def test_check_reports_non_contiguous(project_file, capsys):
 def test_move_errors_are_one_line(project_file, capsys):
     code, out, err = run(capsys, "move", project_file, "--units", "NOPE", "--to", "T01")
     assert code == 2 and err.strip() == "territory-desk: error: no unit with id 'NOPE'"
-    code, _, err = run(capsys, "move", project_file, "--units", load_project(project_file).units.ids[0], "--to", "Atlantis")
+    first_unit = load_project(project_file).units.ids[0]
+    code, _, err = run(capsys, "move", project_file, "--units", first_unit, "--to", "Atlantis")
     assert code == 2 and "no territory 'Atlantis'" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "stats", project_file, "--scenario", "Nope")
     assert code == 2 and "no scenario named 'Nope'" in err
@@ -107,7 +108,8 @@ def test_locked_territory_refuses_move(project_file, capsys):
 
 
 def _grid_frame(crs: str) -> gpd.GeoDataFrame:
-    geoms = [shapely.box(-98 + x * 0.5, 35 + y * 0.5, -97.5 + x * 0.5, 35.5 + y * 0.5) for y in range(4) for x in range(5)]
+    geoms = [shapely.box(-98 + x * 0.5, 35 + y * 0.5, -97.5 + x * 0.5, 35.5 + y * 0.5)
+             for y in range(4) for x in range(5)]
     df = gpd.GeoDataFrame({"CODE": [f"Z{i:02d}" for i in range(20)], "NAME": [f"Zone {i}" for i in range(20)],
                            "households": np.arange(20) * 10.0}, geometry=geoms, crs="EPSG:4326")
     return df.to_crs(crs)

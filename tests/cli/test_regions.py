@@ -8,11 +8,11 @@ import pytest
 
 from territory_desk.cli import main
 from territory_desk.domain.model.territories import Region
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence import load_project
 from territory_desk.services.reports import scenario_stats
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import digest, run
+from tests.conftest import make_grid_project
 
 
 def hierarchy_grid():

@@ -5,7 +5,6 @@ test_store.py; this one adds NaN/inf/empty geometries, magnitudes, adjacency row
 and drives `stats`, `check` and `move` on each file."""
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import struct
 import subprocess
@@ -18,15 +17,15 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli_runner import digest, run
-from tests.conftest import make_grid_project
-from tests.persistence.test_store import _tamper
 from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.model.edge_rows import EdgeRows
-from territory_desk.domain.stats.engine import engine_for
 from territory_desk.domain.model.errors import InputError, ProjectFileError
 from territory_desk.domain.model.units import UnitLayer
+from territory_desk.domain.stats.engine import engine_for
 from territory_desk.persistence import load_project, save_project
+
+from tests.cli_runner import digest, run
+from tests.persistence.test_store import _tamper
 
 NAN, INF = float("nan"), float("inf")
 COMMANDS = [("stats",), ("check",), ("move", "--units", "U0000", "--to", "T1")]
@@ -234,14 +233,15 @@ def test_as_a_real_process_stderr_holds_exactly_one_line(project_file: Path) -> 
     r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "move", str(project_file), "--units", "U0000",
                         "--to", "T1"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.splitlines() == [f"territory-desk: error: {project_file} is damaged: units.population holds 1e+308 in "
-                                     "row 1; numbers must lie within ±1e15"]
+    assert r.stderr.splitlines() == [f"territory-desk: error: {project_file} is damaged: units.population holds "
+                                     "1e+308 in row 1; numbers must lie within ±1e15"]
     assert "Warning" not in r.stderr and digest(project_file) == before
 
 
 def test_empty_drawn_shape_is_dropped_with_a_note(tmp_path: Path, capsys) -> None:
     from territory_desk.domain.editing.document import Document
     from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
+
     from tests.domain.stats.test_freeform_engine import box_between, known_project
 
     doc = Document(known_project())
@@ -264,6 +264,7 @@ def test_empty_drawn_shape_is_dropped_with_a_note(tmp_path: Path, capsys) -> Non
 def test_drawn_shape_with_an_infinite_vertex_is_refused(tmp_path: Path) -> None:
     from territory_desk.domain.editing.document import Document
     from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
+
     from tests.domain.stats.test_freeform_engine import box_between, known_project
 
     doc = Document(known_project())

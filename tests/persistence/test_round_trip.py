@@ -13,6 +13,7 @@ from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region
 from territory_desk.persistence import load_project
 from territory_desk.services import session_files as sf
+
 from tests.round_trip import assert_same_project, make_full_project, round_trip
 
 

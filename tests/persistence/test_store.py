@@ -25,9 +25,10 @@ from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region, Territory
 from territory_desk.domain.model.units import UnitLayer
+from territory_desk.persistence import dissolve, gpkg, load_project, save_project, schema
+
 from tests.io.test_unit_layer_reading import _county_geoms, write_plain_geopackage
 from tests.round_trip import assert_same_project
-from territory_desk.persistence import dissolve, gpkg, load_project, save_project, schema, store
 
 ROWS = COLS = 6
 
@@ -45,7 +46,7 @@ def grid_units(crs: str = "EPSG:4326", mixed: bool = False) -> UnitLayer:
     if mixed:  # some units as one-part MultiPolygons (as shapefiles deliver them)
         geoms[::5] = shapely.multipolygons(geoms[::5], indices=np.arange(len(geoms[::5])))
     if crs != "EPSG:4326":
-        from territory_desk.domain.model.projection import transform_geometries, to_crs
+        from territory_desk.domain.model.projection import to_crs, transform_geometries
         geoms = transform_geometries(geoms, to_crs("EPSG:4326"), to_crs(crs))
     n = len(ids)
     revenue = np.linspace(0, 1, n)

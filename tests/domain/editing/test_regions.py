@@ -9,13 +9,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, depth, level_balance, level_names
 from territory_desk.domain.editing.regions import (
-    AddRegion, DeleteRegion, MoveTerritories, RenameRegion, SetLevelNames, SetRegionParent, add_area_above,
-    find_region, find_territory, move_to_region, new_region_id,
+    AddRegion,
+    DeleteRegion,
+    MoveTerritories,
+    RenameRegion,
+    SetLevelNames,
+    SetRegionParent,
+    add_area_above,
+    find_region,
+    find_territory,
+    move_to_region,
+    new_region_id,
 )
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territories import Region
+from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, depth, level_balance, level_names
 
 from tests.conftest import make_grid_project
 

@@ -2,11 +2,18 @@
 import numpy as np
 import pytest
 
-from territory_desk.domain.editing.territories import (
-    AddTerritory, DeleteScenario, DeleteTerritory, DuplicateScenario, EditTerritory, MoveUnits,
-    RenameScenario, SwitchScenario, merge_territories,
-)
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import (
+    AddTerritory,
+    DeleteScenario,
+    DeleteTerritory,
+    DuplicateScenario,
+    EditTerritory,
+    MoveUnits,
+    RenameScenario,
+    SwitchScenario,
+    merge_territories,
+)
 from territory_desk.domain.model.errors import InputError, LockedError
 
 

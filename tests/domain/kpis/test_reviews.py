@@ -7,9 +7,16 @@ import pytest
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.kpis.measures import compute_kpis
 from territory_desk.domain.kpis.reviews import (
-    TOTAL_ID, ReplaceActivity, TakeSnapshot, compare, review_periods, side_from_table, snapshot_of,
+    TOTAL_ID,
+    ReplaceActivity,
+    TakeSnapshot,
+    compare,
+    review_periods,
+    side_from_table,
+    snapshot_of,
 )
 from territory_desk.domain.model.errors import InputError
+
 from tests.domain.kpis.test_measures import hand_project
 
 

@@ -31,7 +31,8 @@ def test_all_and_previous():
     assert not parse_period("2026Q3").contains(np.array(["NaT"], "datetime64[D]"))[0]
 
 
-@pytest.mark.parametrize("bad", ["2026Q5", "2026-13", "Q3", "last quarter", "2026-09-30..2026-07-01", "2026-02-30..2026-03-01"])
+@pytest.mark.parametrize("bad", ["2026Q5", "2026-13", "Q3", "last quarter", "2026-09-30..2026-07-01",
+                                 "2026-02-30..2026-03-01"])
 def test_bad_periods_say_so_in_one_line(bad):
     with pytest.raises(InputError) as e:
         parse_period(bad)

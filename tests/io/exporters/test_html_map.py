@@ -11,7 +11,11 @@ import pytest
 
 from territory_desk.io.exporters.html_map import build_html_map
 from territory_desk.io.exporters.leaflet_assets import (
-    candidate_dirs, external_references, inline_assets, license_notice, vendor_dir,
+    candidate_dirs,
+    external_references,
+    inline_assets,
+    license_notice,
+    vendor_dir,
 )
 from territory_desk.io.exporters.safe_html import js_json
 from territory_desk.services.exports import export
@@ -113,7 +117,8 @@ def test_markup_in_names_is_escaped(page):
 def test_territories_accounts_legend_and_layer_control(demo, page):
     n = len(demo.scenario.territories)
     features = [f for fc in territory_layers(page) for f in fc["features"]]
-    assert len(features) == n and {f["properties"]["name"] for f in features} == {t.name for t in demo.scenario.territories}
+    assert len(features) == n
+    assert {f["properties"]["name"] for f in features} == {t.name for t in demo.scenario.territories}
     assert "L.control.layers" in page
     assert f"Accounts ({len(demo.accounts):,})" in page
     assert page.count("class='sw'") == n  # one legend swatch per territory

@@ -12,7 +12,7 @@ from territory_desk.domain.editing.data import ReplaceAccounts
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
 from territory_desk.io.geocoding import zip_table
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence import load_project
 from territory_desk.services.imports import ImportFailed, import_accounts, plan_accounts
 
 HEADER = "Account ID,Account Name,Billing Latitude,Billing Longitude,Billing Zip/Postal Code,Annual Revenue,Industry\n"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from territory_desk.cli import main
 from territory_desk.domain.model.errors import TerritoryDeskError
-from territory_desk.persistence import load_project, save_project
+from territory_desk.persistence import load_project
 from territory_desk.services.imports import import_accounts
 
 HEAD = "Account ID,Account Name,Billing Latitude,Billing Longitude,Billing Zip/Postal Code,Annual Revenue\n"

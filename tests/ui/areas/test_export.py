@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
@@ -122,8 +121,9 @@ def test_copy_map_to_clipboard_with_the_shortcut(window, qtbot, demo_file, tmp_p
 
 
 def test_csv_export_protects_formula_cells_unless_the_box_is_cleared(window, qtbot, tmp_path):
-    from tests.conftest import make_grid_project
     from territory_desk.persistence.store import save_project
+
+    from tests.conftest import make_grid_project
 
     p = make_grid_project()
     p.scenario.territories[0].name = "=cmd|' /C calc'!A0"

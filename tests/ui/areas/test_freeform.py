@@ -4,7 +4,6 @@ still down, release (one undo step), undo; refusals, rectangle, circle, split, v
 the overlaps dock and its fix, from units, save, rendering."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from territory_desk.persistence.store import load_project, save_project
+from territory_desk.persistence.store import load_project
 
 from tests.domain.stats.test_freeform_engine import corner, known_project
 

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from territory_desk.domain.editing.territories import DuplicateScenario, MoveUnits, SwitchScenario
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import DuplicateScenario, MoveUnits, SwitchScenario
 from territory_desk.ui.canvas.overlays.diff import DiffOverlay
 
 from tests.conftest import make_grid_project

@@ -18,8 +18,9 @@ from territory_desk.io.exporters.figures import territory_rows
 from territory_desk.services.exports import export, map_spec
 from territory_desk.ui.canvas.view_transform import ViewTransform
 from territory_desk.ui.export import QtMapRenderer, ensure_gui_app
-from territory_desk.ui.export.map_layout import ground_metres_per_unit, nice_length, north_angle, plan_legend
 from territory_desk.ui.export.map_export import split_long_paths
+from territory_desk.ui.export.map_layout import ground_metres_per_unit, nice_length, north_angle, plan_legend
+
 from tests.pdf_text import page_words
 
 SVG = "{http://www.w3.org/2000/svg}"

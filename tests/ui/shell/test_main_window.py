@@ -203,9 +203,10 @@ def test_damaged_project_reports_the_cli_sentence(qtbot, window, tmp_path, capsy
     """The open-failure message is the very sentence the CLI prints after `territory-desk: error:`."""
     import sqlite3
 
+    from territory_desk.persistence import save_project
+
     from tests.cli_runner import run
     from tests.conftest import make_grid_project
-    from territory_desk.persistence import save_project
 
     bad = tmp_path / "bad.gpkg"
     save_project(make_grid_project(), bad)
@@ -221,8 +222,9 @@ def test_damaged_project_reports_the_cli_sentence(qtbot, window, tmp_path, capsy
 def test_repairs_made_on_open_are_shown_and_a_save_writes_them(qtbot, window, tmp_path):
     import sqlite3
 
-    from tests.conftest import make_grid_project
     from territory_desk.persistence import save_project
+
+    from tests.conftest import make_grid_project
 
     path = tmp_path / "dups.gpkg"
     save_project(make_grid_project(), path)
