@@ -1,4 +1,4 @@
-"""Undoable edits of the sales hierarchy (issue 7): regions and the areas above them, the region of
+"""Undoable edits of the sales hierarchy: regions and the areas above them, the region of
 each territory, and the names of the levels.
 
 Every command acts on the active scenario of the document (the level names are project-wide) and

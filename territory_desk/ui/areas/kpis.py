@@ -1,4 +1,4 @@
-"""GUI of issue 8: the KPI dashboard dock, File → Import opportunities…/leads…/quotas…, View → KPI
+"""KPIs in the editor: the KPI dashboard dock, File → Import opportunities…/leads…/quotas…, View → KPI
 dashboard, Thematic map…, Account heat map, and Tools → Snapshot KPIs…, Review periods….
 
 Imports read and check the file off the UI thread and apply the result as ONE undoable command

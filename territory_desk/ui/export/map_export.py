@@ -223,7 +223,7 @@ class QtMapRenderer:
         painter.translate(rect.topLeft())
         renderer.render(painter, view, level)
         if not overview and (getattr(spec, "thematic", None) is not None or getattr(spec, "heatmap", False)):
-            from territory_desk.ui.canvas.overlays.thematic import draw_export_layers  # issue 8: choropleth / heat map
+            from territory_desk.ui.canvas.overlays.thematic import draw_export_layers  # thematic map / heat map
 
             draw_export_layers(painter, spec, view, level, cache)
             renderer.draw_territory_labels(painter, view)  # names over the classes

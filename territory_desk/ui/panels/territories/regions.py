@@ -1,4 +1,4 @@
-"""Editing the sales hierarchy in the Territories dock (issue 7; a mixin of TerritoryPanel): add a
+"""Editing the sales hierarchy in the Territories dock (a mixin of TerritoryPanel): add a
 region or an area above regions, rename, move territories or regions to a region, delete a region,
 name the levels — and drag territory or region rows onto a region row.
 
