@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def add_limits_argument(s: argparse.ArgumentParser) -> None:
-    """--limits: the bounds a table file must stay within (io/table_limits.py)."""
+    """--limits: the bounds a table file must stay within (io/tables/limits.py)."""
     from territory_desk.io.tables.limits import LIMITS_HELP
 
     s.add_argument("--limits", metavar="KEY=VALUE,...", help=LIMITS_HELP)

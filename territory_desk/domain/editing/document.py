@@ -1,6 +1,6 @@
 """The open project being edited: project data + the live engine of the active scenario.
 
-The document applies edits (through command objects, see commands.py), keeps the active
+The document applies edits (through command objects, see territories.py), keeps the active
 scenario's assignment and the engine in step, checks locks, and tells listeners what changed.
 Listeners are plain callables (the Qt layer adapts them to signals); nothing here knows Qt.
 """

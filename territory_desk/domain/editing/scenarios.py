@@ -1,6 +1,6 @@
 """Undoable commands that add whole scenarios (the result of automatic design lands through here).
 
-Kept apart from commands.py (the editor's edits) so areas that produce scenarios do not touch it.
+Kept apart from territories.py (the editor's edits) so areas that produce scenarios do not touch it.
 """
 from __future__ import annotations
 

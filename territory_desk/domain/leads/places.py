@@ -1,5 +1,5 @@
 """Where a lead belongs: lead columns by name, live plans of territory layers, units from unit ids,
-ZIP codes or coordinates, named accounts. Vectorised helpers of lead_routing.py (no Qt, no I/O).
+ZIP codes or coordinates, named accounts. Vectorised helpers of routing.py (no Qt, no I/O).
 
 Every lead column is factorised once per run (pandas.factorize): conditions, unit and account
 lookups and their explanations are computed once per distinct value and spread to the leads by

@@ -1,4 +1,4 @@
-"""Route leads through the ordered lead rules (lead_rules.py): territory, owner and the rule that
+"""Route leads through the ordered lead rules (rules.py): territory, owner and the rule that
 fired for every lead, with the reason when none did.
 
 Vectorised: each rule is evaluated once on all leads still without an owner (numpy masks); round

@@ -18,7 +18,7 @@ in no unit, the rep reached the cap) lets the lead fall through to the next rule
 Every rule may have ``when`` (a condition on lead columns, see conditions.py), ``cap`` (at most this
 many leads per rep in this run; ``rep_caps`` overrides it per rep: a capped rep is skipped and the
 lead falls through) and, for geography, ``layer`` (a territory layer; empty = each lead goes to the
-layer whose rule it satisfies, as accounts do). The routing itself is in lead_routing.py.
+layer whose rule it satisfies, as accounts do). The routing itself is in routing.py.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
 * ``Leads``: id, created (datetime64[s]), first response time in hours (NaN: not answered yet),
   owner, converted, and optionally the account id and a location (lon/lat, NaN when unknown).
 * ``Quotas``: an amount for a rep *or* a territory over a period (its label and first/last day).
-* ``Snapshots``: KPI values of a period frozen into the project (reviews over time, kpi_reviews.py).
+* ``Snapshots``: KPI values of a period frozen into the project (reviews over time, domain/kpis/reviews.py).
 
 Text columns are numpy object arrays of ``str`` ("" = empty). Which account an opportunity or lead
 belongs to is resolved against the project's accounts by id once and cached (``account_rows``); an

@@ -26,7 +26,7 @@ class Project:
     active: str = ""
     # free settings: {"balance_fields": ["potential"], "tolerance_pct": 5.0, "title": "..."}
     settings: dict[str, Any] = field(default_factory=dict)
-    layers: list[TerritoryLayer] = field(default_factory=list)  # segments; see segments.py
+    layers: list[TerritoryLayer] = field(default_factory=list)  # see territory_layers.py
     activity: Activity = field(default_factory=Activity)  # CRM opportunities, leads, quotas, KPI snapshots
     # what the reader repaired, exactly, when it opened the file (one line each; never saved: the next
     # save writes the repaired project). `check` lists them; the CLI and the GUI show them on open.

@@ -38,7 +38,7 @@ class Scenario:
     regions: list[Region] = field(default_factory=list)
     assignment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     layer: str = ""  # the territory layer (segment) it belongs to; "" = the default layer (all accounts)
-    live: bool = False  # the plan in force for its layer (lead routing uses it); see segments.py
+    live: bool = False  # the plan in force for its layer (lead routing uses it); see territory_layers.py
     # account-based overrides: account id -> territory id, whatever unit the account lies in
     pins: dict[str, str] = field(default_factory=dict)
     # freeform scenarios (a layer of kind "freeform"): territory id -> shapely (Multi)Polygon in the

@@ -1,7 +1,7 @@
 """Rep <-> territory matching: score every (rep, territory) pair from the rep's skills and the
 territory's content, then choose the plan with the highest total score (one rep per territory).
 
-Five components, each 0..1 (explained in words by ``services.rep_matching.breakdown``):
+Five components, each 0..1 (explained in words by ``services.reps.breakdown``):
 
 * industry   share of the territory's accounts whose industry is one of ``rep.skills["industries"]``
 * language   share of the territory's accounts with a stated language that the rep speaks
@@ -18,8 +18,8 @@ A component without data (no such column, a rep without that skill, no accounts)
 0.5 and says so. The pair score is the weighted mean of the components; the plan maximises the
 sum of pair scores with ``scipy.optimize.linear_sum_assignment`` (rectangular problems leave reps or
 territories unmatched). Locked territories and those listed in ``keep`` keep their current rep,
-and that rep leaves the pool. Putting a plan in force: ``services.rep_matching.apply_command``.
-The component scorers are in ``rep_scores.py``.
+and that rep leaves the pool. Putting a plan in force: ``services.reps.apply_command``.
+The component scorers are in ``scores.py``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The component scores of rep <-> territory matching (rep_matching.py scores every pair with these
+"""The component scores of rep <-> territory matching (matching.py scores every pair with these
 and solves the plan). Each scorer returns a (reps x territories) array of 0..1, a mask of the pairs
 that had data (the others score NEUTRAL) and the raw figures behind it (for the explanations):
 

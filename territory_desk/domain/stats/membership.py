@@ -1,6 +1,6 @@
 """Which territory each account counts in, for one scenario.
 
-An account counts in a scenario when its layer takes it (segments.py). It then counts in the
+An account counts in a scenario when its layer takes it (domain/model/territory_layers.py). It then counts in the
 territory its unit is assigned to, unless it is pinned (``Scenario.pins``: named-account
 overrides), in which case it counts in the pinned territory wherever it lies.
 """

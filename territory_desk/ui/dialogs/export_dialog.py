@@ -2,7 +2,7 @@
 a live preview of the result (the map page, or the first rows of a table).
 
 The dialog only collects options (``options()`` gives the keyword arguments of
-``services.exports.export``); ui/export_actions.py runs the export.
+``services.exports.export``); ui/areas/export.py runs the export.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 metrics to balance (each within its tolerance, or one weighted index), seeds, locks, scope, time.
 
 The dialog only collects options: ``options()`` gives the ``services.optimize.OptimizeOptions``;
-ui/optimize_actions.py runs the optimiser.
+ui/areas/optimize.py runs the optimiser.
 """
 from __future__ import annotations
 

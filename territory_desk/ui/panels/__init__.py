@@ -1,7 +1,7 @@
 """Dock panels: the territory tree with scenarios (left) and the live balance metrics (right).
 
-Import the panels from their modules (``territory_panel.TerritoryPanel``,
-``metrics_panel.MetricsPanel``); this package module holds the small drawing and formatting helpers
+Import the panels from their modules (``territories.panel.TerritoryPanel``,
+``metrics.panel.MetricsPanel``); this package module holds the small drawing and formatting helpers
 they share, and exposes the panel classes lazily.
 """
 from __future__ import annotations

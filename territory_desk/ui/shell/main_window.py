@@ -1,5 +1,5 @@
 """The main window: map canvas in the centre, Territories dock on the left, Metrics dock on the right,
-menus, toolbar, status bar. File workflows live in project_actions.py."""
+menus, toolbar, status bar. File workflows live in files.py."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal

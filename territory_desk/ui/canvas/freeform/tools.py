@@ -1,6 +1,6 @@
 """Canvas tools for freeform territories: draw a polygon (click the corners, double-click or Enter
 closes, Backspace takes the last corner back, Esc cancels), a rectangle or a circle (press and drag),
-and split with a line (click, double-click ends). The edit tool is in freeform_edit.py.
+and split with a line (click, double-click ends). The edit tool is in edit.py.
 
 Drawn points snap within ``SNAP_PX`` pixels to the vertices, then the edges, of the other freeform
 territories and of the base units (``Snapper``; Tools → Snap to vertices and edges switches it off).
@@ -339,7 +339,7 @@ class SplitTool(_ClickPointsTool):
 
 
 def freeform_tools() -> tuple:
-    """Every freeform tool class (the edit tool lives in freeform_edit.py)."""
+    """Every freeform tool class (the edit tool lives in edit.py)."""
     from territory_desk.ui.canvas.freeform.edit import EditTool
 
     return (DrawPolygonTool, DrawRectangleTool, DrawCircleTool, EditTool, SplitTool)
