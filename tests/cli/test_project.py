@@ -145,15 +145,16 @@ def test_new_refuses_bad_inputs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content", [b"", os.urandom(4096), b"SQLite format 3\x00" + os.urandom(2000)])
-def test_bad_project_files_give_one_line(tmp_path, content):
+def test_bad_project_files_give_one_line(tmp_path, content, capsys):
     bad = tmp_path / "bad.gpkg"
     bad.write_bytes(content)
     for cmd in (["stats"], ["check"], ["move", "--units", "X", "--to", "Y"]):
-        r = subprocess.run([sys.executable, "-m", "territory_desk.cli", cmd[0], str(bad), *cmd[1:]],
-                           capture_output=True, text=True)
-        assert r.returncode != 0
-        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert r.stderr.startswith("territory-desk: error:")
+        code, out, err = run(capsys, cmd[0], bad, *cmd[1:])
+        assert code == 2 and out == "", (out, err)
+        assert len(err.strip().splitlines()) == 1 and err.startswith("territory-desk: error:"), err
+    # and as a real process: nothing else on stderr (no traceback, no warning)
+    r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "stats", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_help_for_every_command(capsys):
