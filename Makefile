@@ -20,8 +20,12 @@ demo: $(PROJECT)
 run: $(PROJECT)
 	$(VENV)/bin/territory-desk $(PROJECT)
 
+# import contracts, lint (ruff: pyflakes, complexity, and style in tests/), types (mypy: the files
+# [tool.mypy] names), then the suite
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check territory_desk tests
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n 2
 
 bench: $(VENV)/.installed

@@ -1,8 +1,17 @@
-"""Shared fixtures. Qt tests run offscreen (set here, not by hand)."""
+"""Shared fixtures. Qt tests run offscreen (set here, not by hand).
+
+Projects: ``make_grid_project()`` (a 6x6 grid, built in milliseconds) for most tests; the bundled demo
+(3,108 counties) is built and saved once per test process. ``demo_project``, ``demo_file`` and
+``grid_file`` are shared and must not be changed (a check at the end of the run says so when one was);
+``demo_copy`` is a copy to change, and ``project_file`` a project file of the test's own: the grid unless
+the test or its module is marked ``@pytest.mark.project_file("demo")`` or ``(build=function)``.
+"""
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
-
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,7 +28,8 @@ from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region, Territory
 from territory_desk.domain.model.units import UnitLayer
-
+from territory_desk.persistence.store import save_project
+from territory_desk.services.demo import build_demo_project
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -53,12 +63,14 @@ def make_grid_project(nx: int = 6, ny: int = 6, n_territories: int = 3, seed: in
     )
     project = Project.from_units(
         units, accounts=accounts,
-        reps=[Rep(f"R{i}", f"Rep {i}", -99.5, 38.5, "Somewhere", 100.0, {"languages": ["en"]}) for i in range(n_territories)],
+        reps=[Rep(f"R{i}", f"Rep {i}", -99.5, 38.5, "Somewhere", 100.0, {"languages": ["en"]})
+              for i in range(n_territories)],
     )
     sc = project.scenario
     sc.regions = [Region("R1", "Region one")]
     sc.territories = [
-        Territory(f"T{i}", f"Territory {i}", ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00"][i % 5], "R1", f"R{i}")
+        Territory(f"T{i}", f"Territory {i}", ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00"][i % 5], "R1",
+                  f"R{i}")
         for i in range(n_territories)
     ]
     cols = np.array(cols * 1)
@@ -74,6 +86,81 @@ def grid_project():
 @pytest.fixture
 def make_grid():
     return make_grid_project
+
+
+DEMO_SEED = 1
+
+
+@pytest.fixture(scope="session")
+def demo_project() -> Project:
+    """The demo project (seed 1), built once per test process and shared: read it, never change it
+    (take ``demo_copy``, or ``copy.deepcopy`` it in a module fixture)."""
+    project = build_demo_project(seed=DEMO_SEED)
+    before = _fingerprint(project)
+    yield project
+    assert _fingerprint(project) == before, "a test changed the shared demo_project: use demo_copy"
+
+
+@pytest.fixture
+def demo_copy(demo_project) -> Project:
+    """A deep copy of the demo project, the test's to change."""
+    return copy.deepcopy(demo_project)
+
+
+@pytest.fixture(scope="session")
+def demo_file(demo_project, tmp_path_factory) -> Path:
+    """The demo project saved once per test process; shared, so open it but never write it (a test that
+    saves, imports into or tampers with a project takes ``project_file`` marked "demo")."""
+    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
+    save_project(demo_project, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, \
+        "a test wrote the shared demo_file: use project_file marked 'demo'"
+
+
+@pytest.fixture(scope="session")
+def grid_file(tmp_path_factory) -> Path:
+    """``make_grid_project()`` saved once per test process; shared like ``demo_file`` (read, never write)."""
+    path = tmp_path_factory.mktemp("grid") / "grid.gpkg"
+    save_project(make_grid_project(), path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, \
+        "a test wrote the shared grid_file: use project_file"
+
+
+def _fingerprint(project: Project) -> str:
+    """A digest of what tests could change in a project by mistake (scenarios, names, reps, settings)."""
+    h = hashlib.sha256()
+    for s in project.scenarios:
+        h.update(repr((s.name, s.territories, s.regions, s.layer, s.live, s.pins)).encode())
+        h.update(s.assignment.tobytes())
+    h.update(repr((project.active, project.reps, project.layers, project.settings, project.units.names,
+                   project.accounts.names, project.accounts.ids)).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture
+def project_file(request, tmp_path) -> Path:
+    """A saved project in ``tmp_path``, the test's own to open, change, save or damage.
+
+    It holds ``make_grid_project()`` (a copy of ``grid_file``) unless the test or its module is marked
+    ``@pytest.mark.project_file("demo")`` (a copy of ``demo_file``) or
+    ``@pytest.mark.project_file(build=function)`` (``function()`` returns the project to save).
+    """
+    marker = request.node.get_closest_marker("project_file")
+    if marker is None or marker.args == ("demo",):
+        shared = request.getfixturevalue("grid_file" if marker is None else "demo_file")
+        path = tmp_path / shared.name
+        shutil.copy(shared, path)
+        return path
+    if marker.args or set(marker.kwargs) != {"build"}:
+        raise TypeError(f"project_file marks take \"demo\" or build=FUNCTION, not {marker}")
+    build = marker.kwargs["build"]
+    path = tmp_path / f"{build.__name__}.gpkg"
+    save_project(build(), path)
+    return path
 
 
 @pytest.fixture(autouse=True)

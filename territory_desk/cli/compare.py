@@ -1,4 +1,4 @@
-"""CLI command: compare (issue 7 part 5). Registered by territory_desk.cli.
+"""CLI command: compare (scenario comparison). Registered by territory_desk.cli.
 
 `territory-desk compare PROJECT A B` prints how B differs from A: disruption (units, accounts and
 every numeric account column that change territory or rep, in count and %) and the per-territory

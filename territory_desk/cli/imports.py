@@ -1,4 +1,4 @@
-"""CLI commands: import-accounts, import-reps, import-units (issue 4). Registered by territory_desk.cli.
+"""CLI commands: import-accounts, import-reps, import-units (CRM and GIS files). Registered by territory_desk.cli.
 
 Each prints a short report; the project file is written only when the import succeeded (one
 transaction). A file that cannot be imported at all gives one error line and exit status 2; the

@@ -1,4 +1,4 @@
-"""CLI commands of issue 8: import-opportunities, import-leads, import-quotas, kpis, snapshot, review.
+"""CLI commands of CRM activity and KPIs: import-opportunities, import-leads, import-quotas, kpis, snapshot, review.
 Registered by territory_desk.cli.
 
     territory-desk import-opportunities PROJECT.gpkg deals.csv [--map 'Deal Stage=stage' ...]

@@ -1,4 +1,4 @@
-"""CLI commands of lead routing (issue 7, part 4): `assign` and `rules`. Registered by territory_desk.cli.
+"""CLI commands of lead routing: `assign` and `rules`. Registered by territory_desk.cli.
 
     territory-desk assign PROJECT.gpkg LEADS.csv -o ASSIGNED.csv [--explain] [--rules RULES.json] [--sheet S]
                           [--limits rows=N,columns=N,field=SIZE,line=SIZE,unzipped=SIZE]

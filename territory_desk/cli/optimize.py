@@ -1,4 +1,4 @@
-"""CLI command: optimize (issue 5). Registered by territory_desk.cli.
+"""CLI command: optimize (automatic territory design and rebalancing). Registered by territory_desk.cli.
 
 `territory-desk optimize PROJECT --territories K --balance FIELD[:TOL] ...` designs K balanced,
 compact, contiguous territories (or rebalances a scenario with --from), adds the result as a new

@@ -1,4 +1,4 @@
-"""CLI command: regions (issue 7, the sales hierarchy). Registered by territory_desk.cli.
+"""CLI command: regions (the sales hierarchy). Registered by territory_desk.cli.
 
 `territory-desk regions PROJECT` prints the hierarchy of a scenario: areas, regions and the
 territories under them, each with its units and accounts rolled up. With edit options it changes the

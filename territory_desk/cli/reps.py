@@ -1,4 +1,4 @@
-"""CLI command: match-reps (issue 7, part 1). Registered by territory_desk.cli.
+"""CLI command: match-reps (rep matching). Registered by territory_desk.cli.
 
 `territory-desk match-reps PROJECT` scores every rep against every territory (industry, language,
 experience vs potential, distance, capacity vs workload), prints the optimal plan with its score

@@ -1,4 +1,4 @@
-"""CLI commands of hybrid segmentation (issue 7 part 3): layers, pin, unpin, promote.
+"""CLI commands of territory layers (hybrid segmentation) and account pins: layers, pin, unpin, promote.
 
 Each edit runs the same undoable command the editor uses and saves the project atomically; a
 refused edit prints one line and leaves the file as it was.

@@ -11,8 +11,8 @@ as the GeoPackage standard requires):
 - ``td_meta``      key/value text: schema_version, app_version, saved_at, active_scenario, units_crs,
                    work_crs, settings (JSON), units_columns / accounts_columns (JSON: name, kind, column)
 - ``td_scenarios`` (ord, name, layer, live)
-- ``td_layers``    (ord, name, rule, kind, description): territory layers / segments (segment_tables.py)
-- ``td_pins``      (scenario, account_id, territory_id): named-account overrides (segment_tables.py)
+- ``td_layers``    (ord, name, rule, kind, description): territory layers (territory_layer_tables.py)
+- ``td_pins``      (scenario, account_id, territory_id): named-account overrides (territory_layer_tables.py)
 - ``td_regions``   (scenario, ord, id, name, parent_id)
 - ``td_territories`` (scenario, ord, id, name, color, region_id, rep_id, locked)
 - ``td_alignment`` (scenario, unit_id, territory_id NULL = unassigned); ``scenario`` is td_scenarios.ord

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError, first_line
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
 from territory_desk.domain.editing.freeform import DrawTerritory, from_units

@@ -192,7 +192,7 @@ def thematic_values(project, field: str, scenario=None, period: str | None = Non
     return values.astype(np.float64), label, per_territory
 
 
-# ---- thematic maps (classification; drawn by ui.canvas.thematic_overlay) ------------------------
+# ---- thematic maps (classification; drawn by ui.canvas.overlays.thematic) ------------------------
 METHODS = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks", "equal_interval": "Equal intervals"}
 RAMPS = {  # anchor colours, light to dark
     "YlOrRd": ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],

@@ -2,7 +2,7 @@
 and Tools → Lead routing rules… → Test on a file.
 
 The leads are read as text (CSV in any of the usual encodings and delimiters, or XLSX: io/tables.py),
-routed (domain/lead_routing.py) and written as CSV with every input column, in the input order, plus
+routed (domain/leads/routing.py) and written as CSV with every input column, in the input order, plus
 territory_id, territory, rep_id, rep and rule (the rule that placed the lead, "(none)" when none
 did) and, on request, explain (why). No lead is dropped: unplaced leads stay in the output with an
 empty owner and are listed in the report with their row number and the reasons. The output file is
@@ -21,7 +21,7 @@ import numpy as np
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.leads.routing import NO_RULE, Routing, route_leads
 from territory_desk.domain.leads.rules import LeadRule, parse_rules, project_rules, rules_json
-from territory_desk.io.geocoding import lookup_zips, zip_table
+from territory_desk.io.imports.geocoding import lookup_zips, zip_table
 from territory_desk.io.output_files import check_output, replaced_when_written
 from territory_desk.io.tables.safe_csv import write_frame
 from territory_desk.io.tables.limits import ReadLimits

@@ -2,7 +2,7 @@
 text table, CSV rows or JSON (the interface of ``territory-desk match-reps --format json``), and the
 undoable command that puts a plan in force.
 
-The scoring and the solve are in ``domain/rep_matching.py``.
+The scoring and the solve are in ``domain/reps/matching.py``.
 """
 from __future__ import annotations
 

@@ -45,8 +45,8 @@ RULES = [
 
 def prepare_project(path: str) -> None:
     """The demo project with segments, a team and the rule list, saved to ``path``."""
-    from territory_desk.domain.model.territory_layers import TerritoryLayer
     from territory_desk.domain.model.territories import Territory
+    from territory_desk.domain.model.territory_layers import TerritoryLayer
     from territory_desk.persistence.reader import load_project
     from territory_desk.persistence.store import save_project
     from territory_desk.services.project_files import create_demo
@@ -173,7 +173,8 @@ def main() -> None:
         print(f"read_csv_{tag}: {med['read_s']:.2f} s")
         print(f"write_csv_{tag}: {med['write_s']:.2f} s")
         raw = [run_child(project_path, csv_path, tmp, False, raw=True) for _ in range(max(1, a.repeat))]
-        print(f"write_csv_{tag}_raw: {statistics.median(r['write_s'] for r in raw):.2f} s  (--raw-csv: no formula check)")
+        raw_s = statistics.median(r["write_s"] for r in raw)
+        print(f"write_csv_{tag}_raw: {raw_s:.2f} s  (--raw-csv: no formula check)")
         print(f"project_load: {med['load_s']:.2f} s")
         print(f"assign_{tag}_peak_rss: {max(r['peak_mb'] for r in runs):.0f} MB")
         ex = run_child(project_path, csv_path, tmp, True)

@@ -22,11 +22,11 @@ from PySide6.QtGui import QWheelEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from territory_desk.domain.editing.territories import MoveUnits  # noqa: E402
 from territory_desk.domain.editing.document import Document  # noqa: E402
+from territory_desk.domain.editing.territories import MoveUnits  # noqa: E402
 from territory_desk.io.bundled_data import CENSUS_CRS, read_states  # noqa: E402
-from territory_desk.ui.canvas.map_canvas import MapCanvas  # noqa: E402
 from territory_desk.ui.canvas.geometry_cache import build_level  # noqa: E402
+from territory_desk.ui.canvas.map_canvas import MapCanvas  # noqa: E402
 from territory_desk.ui.doc_model import DocModel  # noqa: E402
 
 W, H = 1600, 1000

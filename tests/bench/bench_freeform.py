@@ -21,9 +21,9 @@ import numpy as np
 import shapely
 
 from territory_desk.domain.model.accounts import AccountTable
+from territory_desk.domain.model.territories import Scenario, Territory
 from territory_desk.domain.stats.freeform_engine import FreeformEngine
 from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, point_grid, unit_index
-from territory_desk.domain.model.territories import Scenario, Territory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,7 +55,8 @@ def synthetic_accounts(project, n: int, rng) -> AccountTable:
     xy = np.concatenate([xy_city, xy_flat])
     lon, lat = transform_points(xy[:, 0], xy[:, 1], project.units.working_crs, LONLAT)
     ids = [f"A{i}" for i in range(n)]
-    return AccountTable(ids, ids, lon, lat, numeric={"revenue": rng.lognormal(10, 1, n), "potential": rng.lognormal(11, 1, n)},
+    return AccountTable(ids, ids, lon, lat,
+                        numeric={"revenue": rng.lognormal(10, 1, n), "potential": rng.lognormal(11, 1, n)},
                         unit_index=np.full(n, -1, dtype=np.int64))
 
 

@@ -120,7 +120,8 @@ def run_child(project_path: str, csv_path: str, tmp: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", project_path, csv_path, os.path.join(tmp, "saved.gpkg")],
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
-        raise SystemExit(f"child failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+        why = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode
+        raise SystemExit(f"child failed: {why}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

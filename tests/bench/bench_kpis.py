@@ -22,8 +22,8 @@ import time
 import numpy as np
 import shapely
 
-from territory_desk.domain.model.activity import LOST, OPEN, WON, Activity, Leads, Opportunities, Quotas, _AccountLink
 from territory_desk.domain.kpis.measures import compute_kpis
+from territory_desk.domain.model.activity import LOST, OPEN, WON, Activity, Leads, Opportunities, Quotas, _AccountLink
 from territory_desk.domain.model.periods import parse_period
 from territory_desk.domain.model.territories import Region, Territory
 

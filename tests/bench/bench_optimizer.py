@@ -30,10 +30,10 @@ import numpy as np
 import shapely
 from scipy.spatial import Voronoi
 
-from territory_desk.domain.stats.engine import Engine
-from territory_desk.domain.optimize import Constraint, make_problem, solve
 from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.units import UnitLayer
+from territory_desk.domain.optimize import Constraint, make_problem, solve
+from territory_desk.domain.stats.engine import Engine
 
 
 def line(name: str, value, unit: str = "") -> None:

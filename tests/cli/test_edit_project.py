@@ -15,6 +15,7 @@ import shapely
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 from territory_desk.services.session_files import lock_path
+
 from tests.cli_runner import digest, run
 from tests.conftest import make_grid_project
 
@@ -22,7 +23,8 @@ SQUARE = "POLYGON((-100 38, -99.5 38, -99.5 38.5, -100 38.5, -100 38))"
 
 
 @pytest.fixture
-def project_file(tmp_path):
+def workspace(tmp_path):
+    """A grid project whose first two territories have no rep, and CRM files beside it to import."""
     path = tmp_path / "p.gpkg"
     project = make_grid_project()
     for t in project.scenario.territories[:2]:
@@ -49,13 +51,14 @@ def project_file(tmp_path):
 def _writers(d: Path) -> list[tuple[list[list[str]], list[str]]]:
     """(setup commands, the writing command) for every command that changes a project file."""
     p = str(d / "p.gpkg")
+    add_e = ["layers", p, "--add", "E", "--rule", "segment = Enterprise"]
     return [
         ([], ["move", p, "--units", "U0000,U0001", "--to", "T2"]),
         ([], ["move", p, "--units", "U0000", "--to", "none"]),
         ([], ["layers", p, "--add", "Enterprise", "--rule", "segment = Enterprise", "--from-scenario", "Base"]),
-        ([["layers", p, "--add", "E", "--rule", "segment = Enterprise"]], ["layers", p, "--edit", "E", "--rename", "K"]),
-        ([["layers", p, "--add", "E", "--rule", "segment = Enterprise"]], ["layers", p, "--move", "E", "--position", "0"]),
-        ([["layers", p, "--add", "E", "--rule", "segment = Enterprise"]], ["layers", p, "--delete", "E", "--with-scenarios"]),
+        ([add_e], ["layers", p, "--edit", "E", "--rename", "K"]),
+        ([add_e], ["layers", p, "--move", "E", "--position", "0"]),
+        ([add_e], ["layers", p, "--delete", "E", "--with-scenarios"]),
         ([], ["pin", p, "A001", "--territory", "T1"]),
         ([["pin", p, "A001", "--territory", "T1"]], ["unpin", p, "--all"]),
         ([["optimize", p, "--territories", "2", "--balance", "population:20%", "--time-limit", "5"]],
@@ -97,22 +100,22 @@ def _spy_on_project_writes(monkeypatch) -> list[set[str]]:
 
 @pytest.mark.parametrize("case", range(len(_writers(Path("x")))),
                          ids=[" ".join(w[1][:1] + w[1][2:4]) for w in _writers(Path("x"))])
-def test_every_writing_command_saves_through_edit_project(project_file, capsys, monkeypatch, case):
-    setup, args = _writers(project_file.parent)[case]
+def test_every_writing_command_saves_through_edit_project(workspace, capsys, monkeypatch, case):
+    setup, args = _writers(workspace.parent)[case]
     for s in setup:
         code, _, err = run(capsys, *s)
         assert code == 0, err
-    before = digest(project_file)
+    before = digest(workspace)
     writes = _spy_on_project_writes(monkeypatch)
     code, out, err = run(capsys, *args)
     assert code == 0, err
     assert len(writes) == 1, f"{args[0]} wrote the project {len(writes)} times"
     assert "project_files.py:edit_project" in writes[0]
-    assert digest(project_file) != before
-    load_project(project_file)  # and the result opens
+    assert digest(workspace) != before
+    load_project(workspace)  # and the result opens
 
 
-def test_creating_a_project_goes_through_create_project(project_file, capsys, monkeypatch, tmp_path):
+def test_creating_a_project_goes_through_create_project(workspace, capsys, monkeypatch, tmp_path):
     writes = _spy_on_project_writes(monkeypatch)
     code, _, err = run(capsys, "new", tmp_path / "new.gpkg", "--units", tmp_path / "more.geojson")
     assert code == 0, err
@@ -133,42 +136,42 @@ def test_creating_a_project_goes_through_create_project(project_file, capsys, mo
     (["import-accounts", "{p}", "{d}/quotas.csv"], "no column holds account coordinates"),
     (["import-accounts", "{p}", "{p}"], "the project file itself"),
 ])
-def test_a_refused_command_leaves_the_file_as_it_was(project_file, capsys, args, message):
-    before = digest(project_file)
-    code, _, err = run(capsys, *[a.format(p=project_file, d=project_file.parent) for a in args])
+def test_a_refused_command_leaves_the_file_as_it_was(workspace, capsys, args, message):
+    before = digest(workspace)
+    code, _, err = run(capsys, *[a.format(p=workspace, d=workspace.parent) for a in args])
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
-    assert digest(project_file) == before
-    assert sorted(p.name for p in project_file.parent.glob("*.gpkg*")) == ["p.gpkg"]
+    assert digest(workspace) == before
+    assert sorted(p.name for p in workspace.parent.glob("*.gpkg*")) == ["p.gpkg"]
 
 
-def test_a_project_open_in_the_editor_elsewhere_is_not_changed_behind_it(project_file, capsys):
-    Path(lock_path(str(project_file))).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getppid()}))
-    before = digest(project_file)
-    for args in (["move", project_file, "--units", "U0000", "--to", "T2"], ["regions", project_file, "--add", "E"],
-                 ["import-reps", project_file, project_file.parent / "reps.csv"]):
+def test_a_project_open_in_the_editor_elsewhere_is_not_changed_behind_it(workspace, capsys):
+    Path(lock_path(str(workspace))).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getppid()}))
+    before = digest(workspace)
+    for args in (["move", workspace, "--units", "U0000", "--to", "T2"], ["regions", workspace, "--add", "E"],
+                 ["import-reps", workspace, workspace.parent / "reps.csv"]):
         code, _, err = run(capsys, *args)
         assert code == 2 and "is open in territory_desk" in err
-    assert digest(project_file) == before
+    assert digest(workspace) == before
 
 
-def test_nothing_to_do_writes_nothing(project_file, capsys):
-    assert run(capsys, "pin", project_file, "A001", "--territory", "T1")[0] == 0
-    assert run(capsys, "unpin", project_file, "--all")[0] == 0
-    mtime = os.stat(project_file).st_mtime_ns
-    code, out, _ = run(capsys, "unpin", project_file, "--all")
+def test_nothing_to_do_writes_nothing(workspace, capsys):
+    assert run(capsys, "pin", workspace, "A001", "--territory", "T1")[0] == 0
+    assert run(capsys, "unpin", workspace, "--all")[0] == 0
+    mtime = os.stat(workspace).st_mtime_ns
+    code, out, _ = run(capsys, "unpin", workspace, "--all")
     assert code == 0 and "has no pins" in out
-    assert os.stat(project_file).st_mtime_ns == mtime
+    assert os.stat(workspace).st_mtime_ns == mtime
 
 
-def test_move_acts_on_the_named_scenario_and_keeps_the_active_one(project_file, capsys):
-    p = load_project(project_file)
+def test_move_acts_on_the_named_scenario_and_keeps_the_active_one(workspace, capsys):
+    p = load_project(workspace)
     p.scenarios.append(p.scenario.copy("Plan B"))
-    save_project(p, project_file)
-    code, out, err = run(capsys, "move", project_file, "--units", "U0000,U0001,U0002", "--to", "Territory 1",
+    save_project(p, workspace)
+    code, out, err = run(capsys, "move", workspace, "--units", "U0000,U0001,U0002", "--to", "Territory 1",
                          "--scenario", "Plan B")
     assert code == 0, err
     assert out.strip() == "moved 2 unit(s) to Territory 1 (1 already there)"
-    after = load_project(project_file)
+    after = load_project(workspace)
     assert after.active == "Base"
     assert after.get_scenario("Plan B").assignment[:2].tolist() == [1, 1]
     assert after.scenario.assignment[:2].tolist() == [0, 0]

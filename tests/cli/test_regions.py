@@ -9,15 +9,13 @@ import pytest
 from territory_desk.cli import main
 from territory_desk.domain.model.territories import Region
 from territory_desk.persistence.reader import load_project
-from territory_desk.persistence.store import save_project
 from territory_desk.services.reports import scenario_stats
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import digest, run
+from tests.conftest import make_grid_project
 
 
-@pytest.fixture
-def project(tmp_path):
+def hierarchy_grid():
     """Regions West (T0, T1) and Central (T2, T3) under the area Country; T4 in no region; a second
     scenario "Plan B" (a copy) that is not active."""
     p = make_grid_project(10, 6, 5)
@@ -26,9 +24,10 @@ def project(tmp_path):
     for terr, rid in zip(sc.territories, ["W", "W", "C", "C", None]):
         terr.region_id = rid
     p.scenarios.append(sc.copy("Plan B"))
-    path = tmp_path / "grid.gpkg"
-    save_project(p, str(path))
-    return path
+    return p
+
+
+pytestmark = pytest.mark.project_file(build=hierarchy_grid)
 
 
 def regions_of(path, scenario=None):
@@ -41,10 +40,10 @@ def region_ids(path, scenario=None):
     return [t.region_id for t in p.get_scenario(scenario).territories]
 
 
-def test_list_shows_the_tree_with_rolled_up_counts(capsys, project):
-    code, out, err = run(capsys, "regions", project)
+def test_list_shows_the_tree_with_rolled_up_counts(capsys, project_file):
+    code, out, err = run(capsys, "regions", project_file)
     assert code == 0 and err == ""
-    p = load_project(str(project))
+    p = load_project(str(project_file))
     s = scenario_stats(p)
     acc = s.value[:, s.field_index("accounts")]
     lines = out.splitlines()
@@ -59,8 +58,8 @@ def test_list_shows_the_tree_with_rolled_up_counts(capsys, project):
     assert numbers["Territory 4 (T4)"] == numbers["(no region)"] == [int(s.units[4]), int(acc[4])]
 
 
-def test_list_as_json(capsys, project):
-    code, out, _ = run(capsys, "regions", project, "--format", "json")
+def test_list_as_json(capsys, project_file):
+    code, out, _ = run(capsys, "regions", project_file, "--format", "json")
     d = json.loads(out)
     assert code == 0 and d["scenario"] == "Base" and d["levels"] == ["Territory", "Region", "Area"]
     country, loose = d["tree"]
@@ -73,44 +72,44 @@ def test_list_as_json(capsys, project):
     assert loose["kind"] == "none" and [t["id"] for t in loose["children"]] == ["T4"]
 
 
-def test_build_a_hierarchy_step_by_step(capsys, project):
-    code, out, _ = run(capsys, "regions", project, "--add", "East", "--parent", "country")
-    assert code == 0 and out.splitlines() == ["added region 'East' (R04) under 'Country'", f"saved {project}"]
-    assert regions_of(project)["R04"] == ("East", "CO")
-    code, out, _ = run(capsys, "regions", project, "--assign", "t4,Territory 3", "--to", "east")
+def test_build_a_hierarchy_step_by_step(capsys, project_file):
+    code, out, _ = run(capsys, "regions", project_file, "--add", "East", "--parent", "country")
+    assert code == 0 and out.splitlines() == ["added region 'East' (R04) under 'Country'", f"saved {project_file}"]
+    assert regions_of(project_file)["R04"] == ("East", "CO")
+    code, out, _ = run(capsys, "regions", project_file, "--assign", "t4,Territory 3", "--to", "east")
     assert code == 0 and out.startswith("put 2 territories into 'East'")
-    assert region_ids(project) == ["W", "W", "C", "R04", "R04"]
-    code, out, _ = run(capsys, "regions", project, "--rename", "R04", "Eastern")
-    assert code == 0 and regions_of(project)["R04"] == ("Eastern", "CO")
-    code, out, _ = run(capsys, "regions", project, "--add", "Nation", "--parent", "W", "Nation")
+    assert region_ids(project_file) == ["W", "W", "C", "R04", "R04"]
+    code, out, _ = run(capsys, "regions", project_file, "--rename", "R04", "Eastern")
+    assert code == 0 and regions_of(project_file)["R04"] == ("Eastern", "CO")
+    code, out, _ = run(capsys, "regions", project_file, "--add", "Nation", "--parent", "W", "Nation")
     assert code == 0 and out.splitlines()[:2] == ["added region 'Nation' (R05) at the top level",
                                                   "moved region 'West' (W) to 'Nation'"]
-    code, out, _ = run(capsys, "regions", project, "--parent", "Country", "Nation", "--parent", "Eastern", "none")
+    code, out, _ = run(capsys, "regions", project_file, "--parent", "Country", "Nation", "--parent", "Eastern", "none")
     assert code == 0
-    assert regions_of(project) == {"CO": ("Country", "R05"), "W": ("West", "R05"), "C": ("Central", "CO"),
+    assert regions_of(project_file) == {"CO": ("Country", "R05"), "W": ("West", "R05"), "C": ("Central", "CO"),
                                    "R04": ("Eastern", None), "R05": ("Nation", None)}
-    code, out, _ = run(capsys, "regions", project, "--level-names", "Territory,District,Zone,Nation")
-    assert code == 0 and load_project(str(project)).settings["hierarchy_levels"] == [
+    code, out, _ = run(capsys, "regions", project_file, "--level-names", "Territory,District,Zone,Nation")
+    assert code == 0 and load_project(str(project_file)).settings["hierarchy_levels"] == [
         "Territory", "District", "Zone", "Nation"]
-    code, out, _ = run(capsys, "regions", project)
+    code, out, _ = run(capsys, "regions", project_file)
     assert "levels: Territory < District < Zone < Nation" in out
 
     # stats --level follows, and the roll-up of the top level is the sum of its regions
-    code, out, _ = run(capsys, "stats", project, "--level", "nation", "--format", "json")
+    code, out, _ = run(capsys, "stats", project_file, "--level", "nation", "--format", "json")
     top = {g["name"]: g for g in json.loads(out)["groups"]}
     assert set(top) == {"Nation", "Eastern"}
-    code, out, _ = run(capsys, "stats", project, "--level", "district", "--format", "json")
+    code, out, _ = run(capsys, "stats", project_file, "--level", "district", "--format", "json")
     district = {g["name"]: g for g in json.loads(out)["groups"]}
     for key in ("units", "accounts"):
         assert top["Nation"][key] == district["West"][key] + district["Central"][key]
         assert top["Eastern"][key] == district["Eastern"][key]
 
-    code, out, _ = run(capsys, "regions", project, "--delete", "country")
+    code, out, _ = run(capsys, "regions", project_file, "--delete", "country")
     assert code == 0 and out.startswith("deleted region 'Country' (CO); what it held moved to 'Nation'")
-    assert regions_of(project)["C"] == ("Central", "R05") and "CO" not in regions_of(project)
-    code, out, _ = run(capsys, "regions", project, "--assign", "T0", "--to", "none", "--level-names", "")
-    assert code == 0 and region_ids(project)[0] is None
-    assert "hierarchy_levels" not in load_project(str(project)).settings
+    assert regions_of(project_file)["C"] == ("Central", "R05") and "CO" not in regions_of(project_file)
+    code, out, _ = run(capsys, "regions", project_file, "--assign", "T0", "--to", "none", "--level-names", "")
+    assert code == 0 and region_ids(project_file)[0] is None
+    assert "hierarchy_levels" not in load_project(str(project_file)).settings
 
 
 @pytest.mark.parametrize("args, message", [
@@ -127,22 +126,22 @@ def test_build_a_hierarchy_step_by_step(capsys, project):
     (["--add", "South", "--parent", "W", "--delete", "Ghost"], "no region 'Ghost'"),  # all or nothing
     (["--scenario", "Plan C"], "no scenario named 'Plan C'"),
 ])
-def test_errors_are_one_line_and_leave_the_file_alone(capsys, project, args, message):
-    before = digest(project)
-    code, out, err = run(capsys, "regions", project, *args)
+def test_errors_are_one_line_and_leave_the_file_alone(capsys, project_file, args, message):
+    before = digest(project_file)
+    code, out, err = run(capsys, "regions", project_file, *args)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("territory-desk: error: ") and message in err
-    assert digest(project) == before
+    assert digest(project_file) == before
 
 
-def test_scenario_option_edits_that_scenario_only(capsys, project):
-    code, out, _ = run(capsys, "regions", project, "--scenario", "Plan B", "--delete", "Country")
+def test_scenario_option_edits_that_scenario_only(capsys, project_file):
+    code, out, _ = run(capsys, "regions", project_file, "--scenario", "Plan B", "--delete", "Country")
     assert code == 0
-    p = load_project(str(project))
+    p = load_project(str(project_file))
     assert p.active == "Base"
     assert [r.id for r in p.get_scenario("Plan B").regions] == ["W", "C"]
     assert [r.id for r in p.get_scenario("Base").regions] == ["CO", "W", "C"]
-    code, out, _ = run(capsys, "regions", project, "--scenario", "Plan B")
+    code, out, _ = run(capsys, "regions", project_file, "--scenario", "Plan B")
     assert out.splitlines()[0].startswith("scenario 'Plan B': 2 region(s)") and "Country" not in out
 
 

@@ -10,15 +10,7 @@ import pytest
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import digest, run
-
-
-@pytest.fixture
-def project_file(tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid_project(), str(path))
-    return path
 
 
 def test_layers_add_edit_move_delete(project_file, capsys):
@@ -29,7 +21,7 @@ def test_layers_add_edit_move_delete(project_file, capsys):
     assert code == 0 and err == ""
     assert "added territory layer 'Enterprise'" in out and "10 account(s)" in out and "'Enterprise plan'" in out
     p = load_project(str(project_file))
-    assert [(l.name, l.rule, l.description) for l in p.layers] == [("Enterprise", "segment = Enterprise", "big")]
+    assert [(tl.name, tl.rule, tl.description) for tl in p.layers] == [("Enterprise", "segment = Enterprise", "big")]
     assert p.active == "Enterprise plan" and p.scenario.live and p.scenario.layer == "Enterprise"
     assert run(capsys, "layers", project_file, "--add", "SMB", "--no-assignment", "--from-scenario", "Base")[0] == 0
     assert (load_project(str(project_file)).get_scenario("SMB plan").assignment == -1).all()
@@ -41,12 +33,12 @@ def test_layers_add_edit_move_delete(project_file, capsys):
     p = load_project(str(project_file))
     assert p.layers[0].name == "Key" and p.get_scenario("Enterprise plan").layer == "Key"
     assert run(capsys, "layers", project_file, "--move", "SMB", "--position", "0")[0] == 0
-    assert [l.name for l in load_project(str(project_file)).layers] == ["SMB", "Key"]
+    assert [tl.name for tl in load_project(str(project_file)).layers] == ["SMB", "Key"]
     code, out, err = run(capsys, "layers", project_file, "--delete", "Key")
     assert code == 2 and "still has 1 scenario(s)" in err and len(err.strip().splitlines()) == 1
     code, out, err = run(capsys, "layers", project_file, "--delete", "Key", "--with-scenarios")
     assert code == 0 and "Enterprise plan" in out
-    assert [l.name for l in load_project(str(project_file)).layers] == ["SMB"]
+    assert [tl.name for tl in load_project(str(project_file)).layers] == ["SMB"]
 
 
 @pytest.mark.parametrize("args, message", [

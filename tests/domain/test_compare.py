@@ -9,15 +9,13 @@ import json
 import numpy as np
 import pytest
 
-from territory_desk.domain.editing.scenarios import DuplicateScenario
-from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.compare import compare
+from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.scenarios import DuplicateScenario
 from territory_desk.domain.editing.territory_layers import AddLayer
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territories import Territory
-from territory_desk.services.compare import (
-    changes_csv, comparison_csv, comparison_dict, comparison_table,
-)
+from territory_desk.services.compare import changes_csv, comparison_csv, comparison_dict, comparison_table
 
 from tests.conftest import make_grid_project
 

@@ -11,8 +11,8 @@ import pytest
 import shapely
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import ProjectFileError
 from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
+from territory_desk.domain.model.errors import ProjectFileError
 from territory_desk.domain.model.projection import LONLAT, transform_geometries
 from territory_desk.persistence.freeform_layer import TABLE, territory_geometries
 from territory_desk.persistence.reader import load_project
@@ -22,6 +22,7 @@ from territory_desk.services.exports import export
 from territory_desk.services.freeform import freeform_problems
 
 from tests.domain.stats.test_freeform_engine import box_between, known_project
+from tests.round_trip import assert_same_project
 
 
 @pytest.fixture
@@ -41,9 +42,11 @@ def test_save_load_round_trip(drawn, tmp_path):
     path = tmp_path / "p.gpkg"
     save_project(drawn.project, path)
     back = load_project(path)
+    assert_same_project(drawn.project, back)
     sc = back.get_scenario("Drawn")
     assert back.active == "Drawn" and not back.get_scenario("Base").is_freeform
-    assert [(t.id, t.name, t.color) for t in sc.territories] == [(t.id, t.name, t.color) for t in drawn.scenario.territories]
+    assert [(t.id, t.name, t.color) for t in sc.territories] == [
+        (t.id, t.name, t.color) for t in drawn.scenario.territories]
     for t in sc.territories:
         assert _same(sc.shapes[t.id], drawn.scenario.shapes[t.id])
     assert np.allclose(Document(back).stats().value, drawn.stats().value)
@@ -121,5 +124,6 @@ def test_exports_and_check(drawn, tmp_path):
     assert any(r.startswith("C00,C00,T01,North") for r in rows)
     assert any(r.startswith("C40,C40,T02,South") for r in rows)
     lines = freeform_problems(project, drawn.scenario)
-    assert lines[0].startswith("territories 'North' and 'South' overlap") and "2 account(s) counted in both: C20, C21" in lines[0]
+    assert lines[0].startswith("territories 'North' and 'South' overlap")
+    assert "2 account(s) counted in both: C20, C21" in lines[0]
     assert lines[1].startswith("26 account(s) in no territory")

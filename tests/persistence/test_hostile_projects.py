@@ -5,7 +5,6 @@ test_store.py; this one adds NaN/inf/empty geometries, magnitudes, adjacency row
 and drives `stats`, `check` and `move` on each file."""
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import struct
 import subprocess
@@ -18,35 +17,22 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli_runner import digest, run
-from tests.conftest import make_grid_project
-from tests.persistence.test_store import _tamper
 from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.model.edge_rows import EdgeRows
-from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError, ProjectFileError
 from territory_desk.domain.model.units import UnitLayer
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
+
+from tests.cli_runner import digest, run
+from tests.persistence.test_store import _tamper
 
 NAN, INF = float("nan"), float("inf")
 COMMANDS = [("stats",), ("check",), ("move", "--units", "U0000", "--to", "T1")]
 
 
-@pytest.fixture(scope="module")
-def grid_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("hostile") / "grid.gpkg"
-    save_project(make_grid_project(), path)  # 36 units, 60 adjacency rows, 40 accounts, 3 territories
-    return path
-
-
-@pytest.fixture
-def plan(grid_file: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "plan.gpkg"
-    shutil.copy(grid_file, path)
-    return path
-
-
+# project_file: the grid of make_grid_project(), 36 units, 60 adjacency rows, 40 accounts, 3 territories
 def _blob(geom, srs: int = 4326) -> bytes:
     """A GeoPackage geometry blob without envelope (flags: little-endian), as GDAL writes points."""
     return b"GP\x00\x01" + struct.pack("<i", srs) + shapely.to_wkb(geom, byte_order=1, flavor="iso")
@@ -167,16 +153,16 @@ def _spoil(path: Path, how) -> None:
 
 
 @pytest.mark.parametrize("case", list(REFUSED), ids=list(REFUSED))
-def test_bad_project_is_one_line_and_exit_2_for_every_command(plan: Path, capsys, case: str) -> None:
+def test_bad_project_is_one_line_and_exit_2_for_every_command(project_file: Path, capsys, case: str) -> None:
     how, expected = REFUSED[case]
-    _spoil(plan, how)
-    before = digest(plan)
+    _spoil(project_file, how)
+    before = digest(project_file)
     for cmd in COMMANDS:
-        code, out, err = run(capsys, cmd[0], plan, *cmd[1:])
+        code, out, err = run(capsys, cmd[0], project_file, *cmd[1:])
         assert (code, out) == (2, ""), (cmd, out, err)
-        assert err.count("\n") == 1 and err.startswith(f"territory-desk: error: {plan}"), err
+        assert err.count("\n") == 1 and err.startswith(f"territory-desk: error: {project_file}"), err
         assert expected in err, err
-        assert digest(plan) == before
+        assert digest(project_file) == before
 
 
 def _duplicate_adjacency(path: Path, copies: int) -> None:
@@ -185,77 +171,78 @@ def _duplicate_adjacency(path: Path, copies: int) -> None:
             "SELECT i, j, length_m, virtual, line FROM td_adjacency, k", "DROP TABLE k")
 
 
-def test_thousands_of_exact_duplicate_adjacency_rows_are_dropped_with_a_note(plan: Path, capsys) -> None:
-    _duplicate_adjacency(plan, 70)  # 60 edges, 4,260 rows
-    project = load_project(plan)
+def test_thousands_of_exact_duplicate_adjacency_rows_are_dropped_with_a_note(project_file: Path, capsys) -> None:
+    _duplicate_adjacency(project_file, 70)  # 60 edges, 4,260 rows
+    project = load_project(project_file)
     assert engine_for(project).adjacency.edge_count == 60  # so a move touches each neighbour once
     assert project.repairs == ["td_adjacency: dropped 4,200 of 4,260 rows that repeat an earlier row exactly "
                                "(same two units, shared length and border); saving writes the repaired graph"]
     capsys.readouterr()  # (a CLI run earlier in this process left its note printer listening)
-    code, out, err = run(capsys, "stats", plan)
+    code, out, err = run(capsys, "stats", project_file)
     assert code == 0 and "Territory 1" in out
-    assert err == f"territory-desk: note: {plan}: {project.repairs[0]}\n"
-    code, out, err = run(capsys, "check", plan)
+    assert err == f"territory-desk: note: {project_file}: {project.repairs[0]}\n"
+    code, out, err = run(capsys, "check", project_file)
     assert code == 1 and out.splitlines()[0] == f"repaired on open: {project.repairs[0]}" and err == ""
-    code, out, err = run(capsys, "move", plan, "--units", "U0000", "--to", "T1")
+    code, out, err = run(capsys, "move", project_file, "--units", "U0000", "--to", "T1")
     assert code == 0 and err.count("\n") == 1 and "dropped 4,200" in err
-    with sqlite3.connect(plan) as conn:  # the save wrote the repaired graph
+    with sqlite3.connect(project_file) as conn:  # the save wrote the repaired graph
         assert conn.execute("SELECT count(*) FROM td_adjacency").fetchone() == (60,)
-    assert load_project(plan).repairs == []
+    assert load_project(project_file).repairs == []
 
 
-def test_reversed_adjacency_rows_are_turned_round(plan: Path, grid_file: Path, capsys) -> None:
-    _tamper(plan, "UPDATE td_adjacency SET i = j, j = i WHERE fid % 3 = 0")
-    project, original = load_project(plan), load_project(grid_file)
+def test_reversed_adjacency_rows_are_turned_round(project_file: Path, grid_file: Path, capsys) -> None:
+    _tamper(project_file, "UPDATE td_adjacency SET i = j, j = i WHERE fid % 3 = 0")
+    project, original = load_project(project_file), load_project(grid_file)
     assert project.repairs == ["td_adjacency: turned round 20 rows that list their two units in reverse order; "
                                "saving writes the repaired graph"]
     capsys.readouterr()
     for f in ("i", "j", "length", "virtual"):
         np.testing.assert_array_equal(getattr(project.adjacency, f), getattr(original.adjacency, f))
-    code, _, err = run(capsys, "stats", plan)
+    code, _, err = run(capsys, "stats", project_file)
     assert code == 0 and "turned round 20 rows" in err
 
 
-def test_an_empty_account_point_is_an_unlocated_account(plan: Path, grid_file: Path, capsys) -> None:
+def test_an_empty_account_point_is_an_unlocated_account(project_file: Path, grid_file: Path, capsys) -> None:
     """GeoPackage writes an empty point as NaN coordinates (the trace of the old GEOSException). The
     domain has unlocated accounts (no usable address; our writer stores them with a NULL geometry),
     so the point reads as exactly that: no refusal, no repair, nothing on stderr."""
-    _tamper(plan, "UPDATE accounts SET geom = ? WHERE fid = 3", params=(_blob(shapely.Point(NAN, NAN)),))
-    project = load_project(plan)
+    _tamper(project_file, "UPDATE accounts SET geom = ? WHERE fid = 3", params=(_blob(shapely.Point(NAN, NAN)),))
+    project = load_project(project_file)
     assert np.isnan(project.accounts.lon[2]) and np.isnan(project.accounts.lat[2]) and project.repairs == []
     assert project.accounts.unit_index[2] == load_project(grid_file).accounts.unit_index[2]  # its unit_id holds
     capsys.readouterr()
     for cmd in COMMANDS:
-        code, _, err = run(capsys, cmd[0], plan, *cmd[1:])
+        code, _, err = run(capsys, cmd[0], project_file, *cmd[1:])
         assert code == 0 and err == "", (cmd, err)
 
 
-def test_values_at_the_bound_give_no_numpy_warnings(plan: Path) -> None:
+def test_values_at_the_bound_give_no_numpy_warnings(project_file: Path) -> None:
     """±1e15 everywhere: sums, variances and deviations stay finite; a real process, so any warning
     numpy or shapely prints would be on its stderr."""
-    _tamper(plan, "UPDATE units SET population = 1e15", "UPDATE accounts SET revenue = -1e15 WHERE fid % 2 = 0",
+    _tamper(project_file, "UPDATE units SET population = 1e15", "UPDATE accounts SET revenue = -1e15 WHERE fid % 2 = 0",
             "UPDATE accounts SET revenue = 1e15 WHERE fid % 2 = 1")
     for cmd in [("stats", "--format", "json"), ("stats", "--level", "1")]:
-        r = subprocess.run([sys.executable, "-m", "territory_desk.cli", cmd[0], str(plan), *cmd[1:]],
+        r = subprocess.run([sys.executable, "-m", "territory_desk.cli", cmd[0], str(project_file), *cmd[1:]],
                            capture_output=True, text=True, timeout=120)
         assert (r.returncode, r.stderr) == (0, ""), r.stderr
 
 
-def test_as_a_real_process_stderr_holds_exactly_one_line(plan: Path) -> None:
+def test_as_a_real_process_stderr_holds_exactly_one_line(project_file: Path) -> None:
     """The 1e308 value that once leaked 'RuntimeWarning: overflow encountered' now gives one line."""
-    _tamper(plan, "UPDATE units SET population = 1e308")
-    before = digest(plan)
-    r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "move", str(plan), "--units", "U0000",
+    _tamper(project_file, "UPDATE units SET population = 1e308")
+    before = digest(project_file)
+    r = subprocess.run([sys.executable, "-m", "territory_desk.cli", "move", str(project_file), "--units", "U0000",
                         "--to", "T1"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.splitlines() == [f"territory-desk: error: {plan} is damaged: units.population holds 1e+308 in "
-                                     "row 1; numbers must lie within ±1e15"]
-    assert "Warning" not in r.stderr and digest(plan) == before
+    assert r.stderr.splitlines() == [f"territory-desk: error: {project_file} is damaged: units.population holds "
+                                     "1e+308 in row 1; numbers must lie within ±1e15"]
+    assert "Warning" not in r.stderr and digest(project_file) == before
 
 
 def test_empty_drawn_shape_is_dropped_with_a_note(tmp_path: Path, capsys) -> None:
     from territory_desk.domain.editing.document import Document
     from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
+
     from tests.domain.stats.test_freeform_engine import box_between, known_project
 
     doc = Document(known_project())
@@ -278,6 +265,7 @@ def test_empty_drawn_shape_is_dropped_with_a_note(tmp_path: Path, capsys) -> Non
 def test_drawn_shape_with_an_infinite_vertex_is_refused(tmp_path: Path) -> None:
     from territory_desk.domain.editing.document import Document
     from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
+
     from tests.domain.stats.test_freeform_engine import box_between, known_project
 
     doc = Document(known_project())
@@ -307,13 +295,13 @@ def test_tables_refuse_what_the_reader_would_refuse() -> None:
         UnitLayer(["u"], ["u"], [box], "EPSG:4326", numeric={"pop": [INF]})
 
 
-def test_save_refuses_a_column_changed_in_place_beyond_the_bound(plan: Path) -> None:
-    project = load_project(plan)
-    before = digest(plan)
+def test_save_refuses_a_column_changed_in_place_beyond_the_bound(project_file: Path) -> None:
+    project = load_project(project_file)
+    before = digest(project_file)
     project.units.numeric["population"][0] = 1e300
     with pytest.raises(InputError, match="unit column 'population' holds 1e\\+300 \\(unit 'U0000'\\)"):
-        save_project(project, plan)
-    assert digest(plan) == before
+        save_project(project, project_file)
+    assert digest(project_file) == before
 
 
 def _oracle(rows: list[tuple[int, int, float]]) -> tuple[list[tuple[int, int, float]], list[int], int]:

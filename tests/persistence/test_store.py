@@ -25,10 +25,12 @@ from territory_desk.domain.model.project import Project
 from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.model.territories import Region, Territory
 from territory_desk.domain.model.units import UnitLayer
-from tests.io.test_unit_layer_reading import _county_geoms, write_plain_geopackage
-from territory_desk.persistence import dissolve, gpkg, schema, store
+from territory_desk.persistence import dissolve, gpkg, schema
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
+
+from tests.io.test_unit_layer_reading import _county_geoms, write_plain_geopackage
+from tests.round_trip import assert_same_project
 
 ROWS = COLS = 6
 
@@ -46,7 +48,7 @@ def grid_units(crs: str = "EPSG:4326", mixed: bool = False) -> UnitLayer:
     if mixed:  # some units as one-part MultiPolygons (as shapefiles deliver them)
         geoms[::5] = shapely.multipolygons(geoms[::5], indices=np.arange(len(geoms[::5])))
     if crs != "EPSG:4326":
-        from territory_desk.domain.model.projection import transform_geometries, to_crs
+        from territory_desk.domain.model.projection import to_crs, transform_geometries
         geoms = transform_geometries(geoms, to_crs("EPSG:4326"), to_crs(crs))
     n = len(ids)
     revenue = np.linspace(0, 1, n)
@@ -94,35 +96,6 @@ def saved(tmp_path: Path, project: Project) -> Path:
     path = tmp_path / "plan.gpkg"
     save_project(project, path)
     return path
-
-
-def assert_same_project(a: Project, b: Project) -> None:
-    ua, ub = a.units, b.units
-    assert ub.ids == ua.ids and ub.names == ua.names
-    assert ub.crs == ua.crs and ub.work_crs == ua.work_crs
-    assert shapely.equals_exact(ub.geometry, ua.geometry, tolerance=1e-12).all()
-    assert ub.numeric.keys() == ua.numeric.keys() and ub.text == ua.text
-    for k in ua.numeric:
-        np.testing.assert_array_equal(ub.numeric[k], ua.numeric[k])
-    np.testing.assert_array_equal(ub.area_m2, ua.area_m2)
-    np.testing.assert_array_equal(ub.perimeter_m, ua.perimeter_m)
-    for f in ("i", "j", "length", "virtual"):
-        np.testing.assert_array_equal(getattr(b.adjacency, f), getattr(a.adjacency, f))
-    assert b.adjacency.n == a.adjacency.n
-    aa, ab = a.accounts, b.accounts
-    assert ab.ids == aa.ids and ab.names == aa.names and ab.text == aa.text
-    np.testing.assert_array_equal(ab.lon, aa.lon)
-    np.testing.assert_array_equal(ab.lat, aa.lat)
-    np.testing.assert_array_equal(ab.unit_index, aa.unit_index)
-    assert ab.numeric.keys() == aa.numeric.keys()
-    for k in aa.numeric:
-        np.testing.assert_array_equal(ab.numeric[k], aa.numeric[k])
-    assert b.reps == a.reps
-    assert [s.name for s in b.scenarios] == [s.name for s in a.scenarios]
-    for sa, sb in zip(a.scenarios, b.scenarios):
-        assert sb.territories == sa.territories and sb.regions == sa.regions
-        np.testing.assert_array_equal(sb.assignment, sa.assignment)
-    assert b.active == a.active and b.settings == a.settings
 
 
 # --- round trip -------------------------------------------------------------------------------------

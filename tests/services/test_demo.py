@@ -12,8 +12,8 @@ from territory_desk.services.zip_grid import build_zip_project
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return build_demo_project(seed=1)
+def demo(demo_project):
+    return demo_project
 
 
 @pytest.fixture(scope="module")

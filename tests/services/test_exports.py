@@ -2,6 +2,7 @@
 python-pptx; map pictures from a stand-in renderer, the Qt one is tested in tests/ui)."""
 from __future__ import annotations
 
+import copy
 import io
 import os
 
@@ -13,7 +14,6 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from territory_desk.cli import main
 from territory_desk.domain.model.errors import InputError
 from territory_desk.persistence.store import save_project
-from territory_desk.services.demo import build_demo_project
 from territory_desk.services.export_formats import format_for_path, output_path
 from territory_desk.services.exports import export, map_spec
 
@@ -43,8 +43,8 @@ class FakeRenderer:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    p = build_demo_project(seed=1)
+def demo(demo_project):
+    p = copy.deepcopy(demo_project)
     p.scenarios.append(p.scenario.copy("Alternative"))
     p.scenarios[1].assignment[p.scenarios[1].assignment == 1] = 0
     return p

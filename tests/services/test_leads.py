@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.leads.rules import SETTINGS_KEY
-from territory_desk.io.geocoding import zip_table
+from territory_desk.domain.model.errors import InputError
+from territory_desk.io.imports.geocoding import zip_table
 from territory_desk.services.leads import assign_file, read_rules_file
 
 from tests.conftest import make_grid_project

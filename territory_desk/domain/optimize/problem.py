@@ -260,7 +260,7 @@ def make_problem(project, units: np.ndarray, k: int, constraints: list[Constrain
 
 
 def _split_components(p: Problem) -> None:
-    """Allot territories to the components of the graph; link those that get none (see graph.py)."""
+    """Allot territories to the components of the graph; link those that get none (``link_components``)."""
     g = p.graph
     ncomp = int(g.comp.max()) + 1 if p.n else 1
     if ncomp == 1:

@@ -15,7 +15,7 @@ from territory_desk.domain.model.accounts import AccountTable, locate_points
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.units import UnitLayer
 from territory_desk.io.imports.column_mapping import ColumnMapping, parse_numbers
-from territory_desk.io.geocoding import METHOD_NAMES, place_rows
+from territory_desk.io.imports.geocoding import METHOD_NAMES, place_rows
 from territory_desk.io.imports.report import ADDED, CHANGED, UNCHANGED, ImportReport, method_counts, start_report
 from territory_desk.io.tables.reader import RawTable
 

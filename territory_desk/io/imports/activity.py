@@ -22,7 +22,7 @@ from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.periods import parse_period
 from territory_desk.io.imports.accounts import no_reason, row_ids, text_column
 from territory_desk.io.imports.activity_mapping import missing_essentials
-from territory_desk.io.geocoding import NOT_PLACED, place_rows
+from territory_desk.io.imports.geocoding import NOT_PLACED, place_rows
 from territory_desk.io.imports.column_mapping import ColumnMapping, normalise, parse_numbers
 from territory_desk.io.imports.report import ADDED, CHANGED, UNCHANGED, ImportReport, start_report
 from territory_desk.io.tables.reader import RawTable

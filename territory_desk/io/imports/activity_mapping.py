@@ -10,7 +10,7 @@ lat, lon, zip, city, state, county``; quotas ``rep, territory, period, amount``;
 Headers are compared normalised (case, spaces and punctuation dropped); for each target the aliases
 in ``_EXACT`` are listed best first, and the first column naming a target takes it.
 
-The rows themselves are read and checked by activity_import.py.
+The rows themselves are read and checked by activity.py.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from typing import TextIO
 import numpy as np
 
 from territory_desk.domain.model.errors import InputError
-from territory_desk.io.geocoding import METHOD_NAMES
+from territory_desk.io.imports.geocoding import METHOD_NAMES
 from territory_desk.io.output_files import replaced_when_written
 from territory_desk.io.tables.safe_csv import writer as csv_writer
 

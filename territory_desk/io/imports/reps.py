@@ -16,7 +16,7 @@ from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.reps import Rep
 from territory_desk.io.imports.accounts import no_reason, numeric_columns, row_ids, text_column
 from territory_desk.io.imports.column_mapping import ColumnMapping, parse_numbers
-from territory_desk.io.geocoding import NOT_PLACED, place_rows
+from territory_desk.io.imports.geocoding import NOT_PLACED, place_rows
 from territory_desk.io.imports.report import ADDED, CHANGED, UNCHANGED, ImportReport, method_counts, start_report
 from territory_desk.io.tables.reader import RawTable
 

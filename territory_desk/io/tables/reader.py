@@ -4,12 +4,12 @@ Every cell is read as text (``str``); nothing is converted, evaluated or interpr
 holding ``=HYPERLINK("http://x", "Acme")`` stays exactly that string. The column mapping and the
 importers decide later what a column means.
 
-Files are untrusted input. The format is decided from the bytes, not the name (table_format.py);
-reading streams and stays within ReadLimits (table_limits.py: rows, columns, bytes per cell and per
+Files are untrusted input. The format is decided from the bytes, not the name (format.py);
+reading streams and stays within ReadLimits (limits.py: rows, columns, bytes per cell and per
 line, unzipped size), refusing a file beyond them with one line. CSV (csv_table.py): the encoding
 is decided per file and, where lines differ, per line (UTF-8, UTF-8 with BOM, UTF-16 with or without
 a BOM, Windows-1252); Excel's ``sep=;`` line is honoured, else the delimiter is sniffed among comma,
-semicolon and tab; a stray quote that swallowed rows is found and undone. XLSX (xlsx_table.py) is
+semicolon and tab; a stray quote that swallowed rows is found and undone. XLSX (xlsx.py) is
 read with openpyxl in read-only mode after the package is checked; formula cells give their formula
 text, never a computed value. Everything the reader did is in ``RawTable.notes``.
 

@@ -1,8 +1,8 @@
-"""GUI of issue 8: the KPI dashboard dock, File → Import opportunities…/leads…/quotas…, View → KPI
+"""KPIs in the editor: the KPI dashboard dock, File → Import opportunities…/leads…/quotas…, View → KPI
 dashboard, Thematic map…, Account heat map, and Tools → Snapshot KPIs…, Review periods….
 
 Imports read and check the file off the UI thread and apply the result as ONE undoable command
-(domain.kpi_reviews.ReplaceActivity); a snapshot is one undoable command too. Dialogs open through
+(domain.kpis.reviews.ReplaceActivity); a snapshot is one undoable command too. Dialogs open through
 small methods of KpiActions (``_ask_*``) so tests can replace them.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Main-window action for lead routing: Tools → Lead routing rules….
 
 The dialog edits a copy of the project's rule list; OK stores it in the project settings as one
-undoable command (domain.lead_rules.SetLeadRules), so Edit → Undo restores the previous rules.
+undoable command (domain.leads.rules.SetLeadRules), so Edit → Undo restores the previous rules.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GUI of rep matching (issue 7, part 1): the "Reps" dock (View menu) and Territories → Suggest reps….
+"""GUI of rep matching: the "Reps" dock (View menu) and Territories → Suggest reps….
 
 The dock is created once and gets a new RepPanel for every opened document (``documentChanged``);
 the dialog proposes the optimal plan, and Apply pushes one undoable command.

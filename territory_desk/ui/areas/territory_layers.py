@@ -5,7 +5,7 @@
 * Scenarios → Add territory layer…, Promote active scenario to live plan.
 * Tools → Pick accounts: click accounts on the map (shift-click for several); the accounts layer is
   switched on. Territories → Pin picked accounts to territory… and Pin accounts from list….
-* Pinned accounts show on the map (``canvas.pins_overlay.PinsOverlay``); the metrics count them.
+* Pinned accounts show on the map (``canvas.overlays.pins.PinsOverlay``); the metrics count them.
 """
 from __future__ import annotations
 

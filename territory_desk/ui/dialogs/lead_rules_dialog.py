@@ -4,7 +4,7 @@ Left: the rules in order (Add, Delete, Move up, Move down). Right: the selected 
 (lead_rule_form.py: name, type, "only when" condition checked as you type, the type's own settings,
 and the rule's problem if it has one). "Test on a file…" routes a leads file with the rules as they
 are in the dialog (on a worker thread) and shows the summary. ``rules()`` gives the list (JSON form)
-once accepted; lead_actions.py stores it as one undo step.
+once accepted; ui/areas/leads.py stores it as one undo step.
 """
 from __future__ import annotations
 

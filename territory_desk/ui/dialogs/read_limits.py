@@ -1,5 +1,5 @@
 """Reading limits in the editor: the same bounds and the same one-line message as `--limits` on the
-command line (io/table_limits.py), plus an offer to read the file again with the limit raised.
+command line (io/tables/limits.py), plus an offer to read the file again with the limit raised.
 
 ``with_raised_limits(widget, call)`` runs ``call(limits)`` with the window's session limits; when the
 file goes beyond one, a box shows the refusal and offers "Read with the limit raised to …". Yes

@@ -1,4 +1,4 @@
-"""Dialogs of the sales hierarchy (issue 7): name its levels, and pick the region rows move to.
+"""Dialogs of the sales hierarchy: name its levels, and pick the region rows move to.
 
 Both are plain QDialogs: tests fill them with real keys, or replace the panel's ``_ask_*`` methods
 that open them.

@@ -1,6 +1,6 @@
 """Territories → Suggest reps…: weights of the five match components, the optimal plan (territory,
 current rep, suggested rep, score), the score breakdown of the selected row, the total score now
-vs proposed, and Apply (one undo step, pushed by ui/rep_actions.py).
+vs proposed, and Apply (one undo step, pushed by ui/areas/reps.py).
 
 The plan is recomputed whenever a weight or a Keep box changes (milliseconds on hundreds of
 territories). Locked territories keep their rep and show ticked Keep boxes that cannot be cleared.

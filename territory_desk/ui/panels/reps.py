@@ -1,5 +1,5 @@
 """The "Reps" dock: every rep with home, capacity, territories, workload vs capacity and how well the
-rep matches the territories they hold (the match score of domain/rep_matching.py), plus a
+rep matches the territories they hold (the match score of domain/reps/matching.py), plus a
 "Suggest reps…" button.
 
 Follows the document: any change (territories, assignment, scenario, data) schedules one refresh a

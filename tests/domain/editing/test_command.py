@@ -190,5 +190,6 @@ def test_region_and_pin_labels_name_what_they_touch():
     doc.execute(MoveTerritories([2], None))
     doc.execute(PinAccounts(["A001"], "T1"))
     assert doc.history.labels[1:] == [
-        "Rename region West to Pacific", "Move region Region one under Pacific", "Move region Region one to the top level",
+        "Rename region West to Pacific", "Move region Region one under Pacific",
+        "Move region Region one to the top level",
         "Move 2 territories to region Pacific", "Take 1 territory out of its region", "Pin A001 to Territory 1"]

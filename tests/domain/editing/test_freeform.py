@@ -6,14 +6,21 @@ import numpy as np
 import pytest
 import shapely
 
-from territory_desk.domain.editing.territories import AddTerritory, DeleteTerritory, merge_territories
-from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError, LockedError
 from territory_desk.domain.editing.freeform import (
-    AddFreeformScenario, ClipByNeighbour, DrawTerritory, MergeTerritories, ReshapeTerritory, SplitTerritory,
-    checked_shape, from_units, units_outline,
+    AddFreeformScenario,
+    ClipByNeighbour,
+    DrawTerritory,
+    MergeTerritories,
+    ReshapeTerritory,
+    SplitTerritory,
+    checked_shape,
+    from_units,
+    units_outline,
 )
+from territory_desk.domain.editing.scenarios import SwitchScenario
+from territory_desk.domain.editing.territories import AddTerritory, DeleteTerritory, merge_territories
+from territory_desk.domain.model.errors import InputError, LockedError
 
 from tests.domain.stats.test_freeform_engine import box_between, corner, known_project
 

@@ -9,13 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, depth, level_names, level_stats
 from territory_desk.domain.editing.regions import (
-    AddRegion, DeleteRegion, MoveTerritories, RenameRegion, SetLevelNames, SetRegionParent, add_area_above,
-    find_region, move_to_region, new_region_id,
+    AddRegion,
+    DeleteRegion,
+    MoveTerritories,
+    RenameRegion,
+    SetLevelNames,
+    SetRegionParent,
+    add_area_above,
+    find_region,
+    move_to_region,
+    new_region_id,
 )
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territories import Region
+from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, depth, level_names, level_stats
 
 from tests.conftest import make_grid_project
 

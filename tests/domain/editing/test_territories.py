@@ -2,11 +2,15 @@
 import numpy as np
 import pytest
 
-from territory_desk.domain.editing.territories import (
-    AddTerritory, DeleteTerritory, EditTerritory, MoveUnits, merge_territories,
-)
-from territory_desk.domain.editing.scenarios import DeleteScenario, DuplicateScenario, RenameScenario, SwitchScenario
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.scenarios import DeleteScenario, DuplicateScenario, RenameScenario, SwitchScenario
+from territory_desk.domain.editing.territories import (
+    AddTerritory,
+    DeleteTerritory,
+    EditTerritory,
+    MoveUnits,
+    merge_territories,
+)
 from territory_desk.domain.model.errors import InputError, LockedError
 
 

@@ -7,26 +7,31 @@ import copy
 import numpy as np
 import pytest
 
-from tests.conftest import FIXTURES
-from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.territory_layers import (
-    AddLayer, DeleteLayer, EditLayer, MoveLayer, PinAccounts, PromoteScenario, UnpinAccounts,
+    AddLayer,
+    DeleteLayer,
+    EditLayer,
+    MoveLayer,
+    PinAccounts,
+    PromoteScenario,
+    UnpinAccounts,
 )
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territory_layers import live_scenario, route_accounts
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 from territory_desk.services.territory_layers import layer_summaries, layers_table, pin_rows, rule_preview
 
-from tests.conftest import make_grid_project
+from tests.conftest import FIXTURES, make_grid_project
 
 ENTERPRISE = "segment = Enterprise"  # accounts 0, 4, 8, ... (10 of 40) in the grid project
 
 
 def state(project):
     """Everything the commands may touch, comparable with ==."""
-    return (project.active, [(l.name, l.rule, l.kind, l.description) for l in project.layers],
+    return (project.active, [(tl.name, tl.rule, tl.kind, tl.description) for tl in project.layers],
             [(s.name, s.layer, s.live, dict(s.pins), s.assignment.tolist(), [t.id for t in s.territories])
              for s in project.scenarios])
 
@@ -39,7 +44,7 @@ def doc():
 def hand_count_accounts(project, scenario) -> list[int]:
     """Accounts per territory counted one by one: the layer's accounts, by unit, pins override."""
     route = route_accounts(project)
-    layer_index = next((k for k, l in enumerate(project.layers) if l.name == scenario.layer), None)
+    layer_index = next((k for k, tl in enumerate(project.layers) if tl.name == scenario.layer), None)
     ids = [t.id for t in scenario.territories]
     counts = [0] * len(ids)
     for i, acc_id in enumerate(project.accounts.ids):
@@ -67,7 +72,7 @@ def test_add_layer_creates_live_active_scenario_and_undo_restores(doc):
     doc.listeners.append(seen.append)
     cmd = AddLayer("Enterprise", ENTERPRISE, from_scenario="Base")
     cmd.redo(doc)
-    assert [l.name for l in p.layers] == ["Enterprise"]
+    assert [tl.name for tl in p.layers] == ["Enterprise"]
     sc = p.scenario
     assert sc.name == "Enterprise plan" and sc.layer == "Enterprise" and sc.live
     assert np.array_equal(sc.assignment, p.get_scenario("Base").assignment)
@@ -88,7 +93,7 @@ def test_add_layer_empty_or_territories_only(doc):
     AddLayer("SMB", "", scenario_name="Blank").redo(doc)
     assert p.scenario.name == "Blank" and p.scenario.territories == [] and (p.scenario.assignment == -1).all()
     AddLayer("Mid", "revenue > 50", from_scenario="Base", copy_assignment=False, position=0).redo(doc)
-    assert [l.name for l in p.layers] == ["Mid", "SMB"]
+    assert [tl.name for tl in p.layers] == ["Mid", "SMB"]
     assert [t.id for t in p.scenario.territories] == ["T0", "T1", "T2"]
     assert (p.scenario.assignment == -1).all()
 
@@ -148,10 +153,10 @@ def test_move_layer_changes_routing(doc):
     assert (route_accounts(p) == 0).all()  # the catch-all comes first and takes everybody
     cmd = MoveLayer("Enterprise", 0)
     cmd.redo(doc)
-    assert [l.name for l in p.layers] == ["Enterprise", "Everyone"]
+    assert [tl.name for tl in p.layers] == ["Enterprise", "Everyone"]
     assert np.count_nonzero(route_accounts(p) == 0) == 10
     cmd.undo(doc)
-    assert [l.name for l in p.layers] == ["Everyone", "Enterprise"]
+    assert [tl.name for tl in p.layers] == ["Everyone", "Enterprise"]
 
 
 def test_delete_layer_refused_with_scenarios_unless_asked(doc):
@@ -173,7 +178,7 @@ def test_delete_layer_refused_with_scenarios_unless_asked(doc):
     from territory_desk.domain.editing.scenarios import DeleteScenario
     DeleteScenario("Empty plan").redo(doc)
     DeleteLayer("Empty").redo(doc)
-    assert [l.name for l in p.layers] == ["Enterprise"]
+    assert [tl.name for tl in p.layers] == ["Enterprise"]
 
 
 def test_delete_layer_never_removes_the_last_scenarios():
@@ -306,7 +311,6 @@ def test_layers_pins_and_live_flag_survive_save_and_load(doc, tmp_path):
 
 
 def test_schema1_file_opens_with_no_layers():
-    import os
     fixture = str(FIXTURES / "project_schema1.gpkg")
     p = load_project(fixture)
     assert p.layers == []

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
+from territory_desk.domain.kpis.measures import KpiOptions, compute_kpis, group_quantiles
 from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.model.activity import LOST, OPEN, WON, Activity, Leads, Opportunities, Quotas
-from territory_desk.domain.kpis.measures import KpiOptions, compute_kpis, group_quantiles
 from territory_desk.domain.model.periods import parse_period
 from territory_desk.domain.model.territories import Region
 

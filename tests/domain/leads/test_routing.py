@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import shapely
 
-from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.leads.rules import parse_rules
 from territory_desk.domain.leads.routing import NO_RULE, route_leads
-from territory_desk.domain.model.territory_layers import TerritoryLayer
+from territory_desk.domain.leads.rules import parse_rules
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territories import Scenario, Territory
+from territory_desk.domain.model.territory_layers import TerritoryLayer
 
 from tests.conftest import make_grid_project
 
@@ -68,7 +68,8 @@ def test_condition_targets_territory_rep_queue(p):
         {"name": "Big", "type": "condition", "when": "employees >= 1000 and industry in (Healthcare, Finance)",
          "target": "territory", "value": "Territory 2"},
         {"name": "Key", "type": "condition", "when": "employees >= 1000", "target": "rep", "value": "Rep 1"},
-        {"name": "Partners", "type": "condition", "when": "source = partner", "target": "queue", "value": "Partner desk"},
+        {"name": "Partners", "type": "condition", "when": "source = partner", "target": "queue",
+         "value": "Partner desk"},
     ]
     r = route(p, rules, explain=True,
               employees=["5000", "1,200", "999", "", "20000"],
@@ -88,7 +89,8 @@ def test_unit_rule_matches_ids_ignoring_case_and_reports_unknown_ones(p):
     r = route(p, [{"name": "By unit", "type": "unit", "column": "unit id"}], explain=True,
               UNIT_ID=["U0000", "u0203", " U0505 ", "U9999", ""])
     assert r.territory_id.tolist() == ["T0", "T1", "T2", "", ""]
-    assert r.explain[1] == "rule 1 'By unit': unit id u0203 = unit U0203 -> plan 'Base' -> T1 Territory 1 (rep R1 Rep 1)"
+    assert r.explain[1] == ("rule 1 'By unit': unit id u0203 = unit U0203 -> plan 'Base' -> T1 Territory 1 "
+                            "(rep R1 Rep 1)")
     assert r.reason[3] == "rule 1: unit id U9999 is not a unit id" and r.reason[4] == "rule 1: no unit id"
 
 
@@ -260,8 +262,8 @@ def test_caps_equal_the_lead_by_lead_reading(p, seed):
 
 
 def test_point_location_agrees_with_locate_points_on_borders_too(p):
-    from territory_desk.domain.model.accounts import locate_points
     from territory_desk.domain.leads.places import points_in_polygons
+    from territory_desk.domain.model.accounts import locate_points
 
     rng = np.random.default_rng(1)
     lon = np.r_[rng.uniform(-100.1, -98.7, 300), -100.0 + 0.2 * rng.integers(0, 7, 50), np.nan]
@@ -276,8 +278,8 @@ def test_point_location_agrees_with_locate_points_on_borders_too(p):
     "segment is empty or employees < 10", "state != TX and employees > 5e2", "name startswith a or segment = smb",
 ])
 def test_conditions_per_distinct_value_equal_the_condition_on_every_lead(p, text):
-    from territory_desk.domain.model.conditions import Condition
     from territory_desk.domain.leads.places import Places
+    from territory_desk.domain.model.conditions import Condition
 
     rng = np.random.default_rng(len(text))
     n = 400

@@ -3,10 +3,16 @@ the undoable edit, and the round trip through a saved project."""
 import pytest
 
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.leads.rules import (
-    SETTINGS_KEY, LeadRule, SetLeadRules, describe, parse_rules, project_rules, rules_json,
+    SETTINGS_KEY,
+    LeadRule,
+    SetLeadRules,
+    describe,
+    parse_rules,
+    project_rules,
+    rules_json,
 )
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.territory_layers import TerritoryLayer
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project

@@ -9,15 +9,21 @@ import pytest
 
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.project import Project
+from territory_desk.domain.model.territory_layers import (
+    TerritoryLayer,
+    layer_account_mask,
+    live_scenario,
+    route_accounts,
+)
 from territory_desk.domain.stats.kinds import account_territories
 from territory_desk.domain.stats.membership import check_pin
-from territory_desk.domain.model.project import Project
-from territory_desk.domain.model.territory_layers import TerritoryLayer, layer_account_mask, live_scenario, route_accounts
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 from territory_desk.services.session_files import apply_recovery, recovery_snapshot
 
 from tests.conftest import FIXTURES
+from tests.round_trip import assert_same_project
 
 
 def two_layer_project(make_grid) -> Project:
@@ -44,10 +50,15 @@ def test_accounts_go_to_the_first_layer_whose_rule_matches(make_grid) -> None:
 def test_each_layer_counts_only_its_accounts(make_grid) -> None:
     p = two_layer_project(make_grid)
     doc = Document(p)
-    smb = doc.stats().value[:, doc.fields.index("accounts")].sum() + doc.stats().unassigned_value[doc.fields.index("accounts")]
+
+    def counted() -> float:
+        k, stats = doc.fields.index("accounts"), doc.stats()
+        return stats.value[:, k].sum() + stats.unassigned_value[k]
+
+    smb = counted()
     p.active = "Ent"
     doc.rebuild()
-    ent = doc.stats().value[:, doc.fields.index("accounts")].sum() + doc.stats().unassigned_value[doc.fields.index("accounts")]
+    ent = counted()
     inside = int((p.accounts.unit_index >= 0).sum())
     assert smb + ent == inside
     assert ent == int(((p.accounts.unit_index >= 0) & (np.arange(40) >= 20)).sum())
@@ -107,7 +118,8 @@ def test_layers_pins_and_live_flag_survive_save_and_recovery(make_grid, tmp_path
     p.scenarios[1].pins = {p.accounts.ids[30]: p.scenarios[1].territories[1].id}
     save_project(p, tmp_path / "p.gpkg")
     q = load_project(tmp_path / "p.gpkg")
-    assert [(l.name, l.rule, l.kind) for l in q.layers] == [("Enterprise", "employees >= 2000", "units"),
+    assert_same_project(p, q)
+    assert [(tl.name, tl.rule, tl.kind) for tl in q.layers] == [("Enterprise", "employees >= 2000", "units"),
                                                           ("SMB", "", "units")]
     assert [(s.name, s.layer, s.live, s.pins) for s in q.scenarios] == [
         (s.name, s.layer, s.live, s.pins) for s in p.scenarios]

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.optimize import Constraint, InfeasibleError, make_problem, solve
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.services.optimize import OptimizeOptions, run
 
 from tests.conftest import make_grid_project

@@ -3,11 +3,10 @@ fixed units and locks honoured; the result lands through an undoable AddScenario
 import numpy as np
 import pytest
 
-from territory_desk.domain.editing.scenarios import SwitchScenario
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.kinds import engine_for
+from territory_desk.domain.editing.scenarios import AddScenario, SwitchScenario
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.editing.scenarios import AddScenario
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.services.optimize import OptimizeOptions, run
 
 from tests.conftest import make_grid_project

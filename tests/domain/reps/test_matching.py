@@ -9,20 +9,26 @@ import math
 import numpy as np
 import pytest
 
-from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.model.errors import InputError
+from territory_desk.domain.model.reps import Rep
 from territory_desk.domain.reps.matching import (
-    COMPONENTS, DEFAULT_WEIGHTS, NEUTRAL, MatchOptions, experience_level, match_reps, parse_weights, solve,
+    COMPONENTS,
+    DEFAULT_WEIGHTS,
+    NEUTRAL,
+    MatchOptions,
+    experience_level,
+    match_reps,
+    parse_weights,
+    solve,
 )
 from territory_desk.domain.reps.scores import language_code, languages_of
-from territory_desk.domain.model.reps import Rep
 from territory_desk.persistence.reader import load_project
-from territory_desk.persistence.store import save_project
 from territory_desk.services.reps import apply_command, breakdown, result_csv, result_dict, result_table
 
-from tests.conftest import make_grid_project
 from tests.cli_runner import run
+from tests.conftest import make_grid_project
 
 
 def hand_made():
@@ -77,7 +83,8 @@ def test_component_scores_on_hand_made_data():
     for r in (0, 1):
         rep = p.reps[r]
         for t, rows in ((0, range(4)), (1, range(4, 6))):
-            expect = np.mean([haversine(rep.home_lon, rep.home_lat, p.accounts.lon[i], p.accounts.lat[i]) for i in rows])
+            expect = np.mean([haversine(rep.home_lon, rep.home_lat, p.accounts.lon[i], p.accounts.lat[i])
+                              for i in rows])
             assert dist[r, t] == pytest.approx(expect, rel=1e-9)
     assert part["distance"][0, 0] == pytest.approx(1.0, abs=1e-6) and part["distance"][0, 1] < 0.5  # home at T0 centre
     assert part["distance"][1, 0] < 1e-6  # 1,700 km away
@@ -267,11 +274,7 @@ def test_output_formats():
 
 
 # ---- the command line --------------------------------------------------------------------------------
-@pytest.fixture
-def project_file(tmp_path):
-    path = tmp_path / "hand.gpkg"
-    save_project(hand_made(), str(path))
-    return path
+pytestmark = pytest.mark.project_file(build=hand_made)
 
 
 def test_cli_table_csv_json(project_file, capsys):

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from territory_desk.domain.model.territories import UNASSIGNED
 from territory_desk.domain.stats.contiguity import components_among, count_pieces
 from territory_desk.domain.stats.kinds import engine_for
-from territory_desk.domain.model.territories import UNASSIGNED
 
 from tests.conftest import make_grid_project
 

@@ -8,18 +8,18 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from territory_desk.domain.model.accounts import AccountTable
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.engine import Engine
-from territory_desk.domain.stats.kinds import account_territories, engine_for
-from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.freeform_engine import FreeformEngine, freeform_account_territories
 from territory_desk.domain.editing.freeform import AddFreeformScenario, DrawTerritory
 from territory_desk.domain.editing.scenarios import SwitchScenario
-from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, unit_index
+from territory_desk.domain.model.accounts import AccountTable
+from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.projection import LONLAT, transform_points
-from territory_desk.domain.model.territory_layers import TerritoryLayer
 from territory_desk.domain.model.territories import Scenario, Territory
+from territory_desk.domain.model.territory_layers import TerritoryLayer
+from territory_desk.domain.stats.engine import Engine
+from territory_desk.domain.stats.freeform_engine import FreeformEngine, freeform_account_territories
+from territory_desk.domain.stats.freeform_index import PointGrid, account_xy, unit_index
+from territory_desk.domain.stats.kinds import account_territories, engine_for
 
 from tests.conftest import make_grid_project
 
@@ -52,7 +52,8 @@ def box_between(project, i0, j0, i1, j1):
 
 
 def freeform(project, shapes: dict) -> Scenario:
-    sc = Scenario("F", [Territory(k, k) for k in shapes], assignment=np.full(len(project.units), -1), shapes=dict(shapes))
+    sc = Scenario("F", [Territory(k, k) for k in shapes], assignment=np.full(len(project.units), -1),
+                  shapes=dict(shapes))
     return sc
 
 

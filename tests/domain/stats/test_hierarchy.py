@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from territory_desk.cli import main
-from territory_desk.domain.stats.engine import Engine
-from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.domain.model.errors import InputError
-from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, level, level_names, level_stats
 from territory_desk.domain.model.territories import Region, Scenario, Territory
+from territory_desk.domain.stats.engine import Engine
+from territory_desk.domain.stats.hierarchy import NO_REGION, ancestors, level, level_names, level_stats
+from territory_desk.domain.stats.kinds import engine_for
 from territory_desk.persistence.store import save_project
 from territory_desk.services.reports import level_dict
 
@@ -99,7 +99,8 @@ def test_levels_by_name_and_index_and_their_names():
 
 def test_level_names_beyond_three():
     sc = Scenario("S", territories=[Territory("T", "T", region_id="L1")],
-                  regions=[Region("L1", "a", "L2"), Region("L2", "b", "L3"), Region("L3", "c", "L4"), Region("L4", "d")])
+                  regions=[Region("L1", "a", "L2"), Region("L2", "b", "L3"), Region("L3", "c", "L4"),
+                           Region("L4", "d")])
     assert level_names(_Project(sc)) == ["Territory", "Region", "Area", "Level 4", "Level 5"]
 
 

@@ -2,6 +2,7 @@
 legend and layer control."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from html.parser import HTMLParser
@@ -10,10 +11,13 @@ import pytest
 
 from territory_desk.io.exporters.html_map import build_html_map
 from territory_desk.io.exporters.leaflet_assets import (
-    candidate_dirs, external_references, inline_assets, license_notice, vendor_dir,
+    candidate_dirs,
+    external_references,
+    inline_assets,
+    license_notice,
+    vendor_dir,
 )
 from territory_desk.io.exporters.safe_html import js_json
-from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict
 
@@ -56,8 +60,8 @@ def account_rows(page: str) -> list[list]:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    p = build_demo_project(seed=1)
+def demo(demo_project):
+    p = copy.deepcopy(demo_project)
     p.scenario.territories[0].name = EVIL
     p.reps[0].name = EVIL_REP
     p.scenario.territories[0].rep_id = p.reps[0].id
@@ -113,7 +117,8 @@ def test_markup_in_names_is_escaped(page):
 def test_territories_accounts_legend_and_layer_control(demo, page):
     n = len(demo.scenario.territories)
     features = [f for fc in territory_layers(page) for f in fc["features"]]
-    assert len(features) == n and {f["properties"]["name"] for f in features} == {t.name for t in demo.scenario.territories}
+    assert len(features) == n
+    assert {f["properties"]["name"] for f in features} == {t.name for t in demo.scenario.territories}
     assert "L.control.layers" in page
     assert f"Accounts ({len(demo.accounts):,})" in page
     assert page.count("class='sw'") == n  # one legend swatch per territory

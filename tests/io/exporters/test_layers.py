@@ -2,6 +2,7 @@
 parser."""
 from __future__ import annotations
 
+import copy
 import json
 import xml.etree.ElementTree as ET
 
@@ -13,7 +14,6 @@ import shapely
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.projection import transform_geometries
 from territory_desk.io.exporters.layers import shapefile_columns, territory_frame
-from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict
 
@@ -21,8 +21,8 @@ KML = "{http://www.opengis.net/kml/2.2}"
 
 
 @pytest.fixture(scope="module")
-def demo():
-    p = build_demo_project(seed=1)
+def demo(demo_project):
+    p = copy.deepcopy(demo_project)
     p.scenario.territories[0].name = "<script>alert(1)</script> & Co"
     return p
 
@@ -96,8 +96,8 @@ def test_shapefile_names_are_short_and_unique():
     assert len({c.lower() for c in cols}) == 3
 
 
-def test_empty_selection_is_refused(demo, tmp_path):
-    p = build_demo_project(seed=1)
+def test_empty_selection_is_refused(demo_copy, tmp_path):
+    p = demo_copy
     p.scenario.assignment[:] = -1
     with pytest.raises(InputError, match="no territory has units"):
         export(p, "gpkg", str(tmp_path / "x.gpkg"))

@@ -9,8 +9,15 @@ from openpyxl import load_workbook
 
 from territory_desk.domain.model.territories import UNASSIGNED
 from territory_desk.io.exporters.tables import (
-    ACCOUNT_HEADER, ALIGNMENT_HEADER, OUTSIDE, UNIT_UNASSIGNED, accounts_table, alignment_table, summary_table,
-    write_csv, write_xlsx,
+    ACCOUNT_HEADER,
+    ALIGNMENT_HEADER,
+    OUTSIDE,
+    UNIT_UNASSIGNED,
+    accounts_table,
+    alignment_table,
+    summary_table,
+    write_csv,
+    write_xlsx,
 )
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict

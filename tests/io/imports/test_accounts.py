@@ -11,9 +11,8 @@ import pytest
 from territory_desk.domain.editing.data import ReplaceAccounts
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.model.errors import InputError
-from territory_desk.io.geocoding import zip_table
+from territory_desk.io.imports.geocoding import zip_table
 from territory_desk.persistence.reader import load_project
-from territory_desk.persistence.store import save_project
 from territory_desk.services.imports import ImportFailed, import_accounts, plan_accounts
 
 HEADER = "Account ID,Account Name,Billing Latitude,Billing Longitude,Billing Zip/Postal Code,Annual Revenue,Industry\n"
@@ -29,13 +28,6 @@ def grid_zips(n: int) -> list[str]:
 
 def write(path: Path, text: str, encoding="utf-8") -> str:
     path.write_bytes(text.encode(encoding))
-    return str(path)
-
-
-@pytest.fixture
-def project_file(make_grid, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid(), path)
     return str(path)
 
 

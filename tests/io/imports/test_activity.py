@@ -7,14 +7,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.conftest import FIXTURES
 from territory_desk.domain.model.activity import LOST, OPEN, WON
 from territory_desk.domain.model.errors import InputError
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 from territory_desk.services.activity_imports import ImportFailed, import_activity, plan_activity
 
-from tests.conftest import make_grid_project
+from tests.conftest import FIXTURES, make_grid_project
 
 
 def write(tmp_path, name, text):
@@ -155,20 +154,20 @@ def test_failed_import_leaves_the_file_unchanged_and_success_round_trips(tmp_pat
     assert str(le.created[0]) == "2026-07-01T08:00:00"
     assert q.rep_id.tolist() == ["R0"] and q.amount.tolist() == [5.0]
     # a re-import compares by id
-    again = import_activity(project, "opportunities", write(tmp_path, "o2.csv", OPPS.replace("O4,A999,300", "O4,A999,301")))
+    changed = write(tmp_path, "o2.csv", OPPS.replace("O4,A999,300", "O4,A999,301"))
+    again = import_activity(project, "opportunities", changed)
     assert (again.added, again.changed, again.unchanged, again.removed) == (0, 1, 2, 0)
 
 
 def test_schema1_file_opens_with_empty_activity():
-    from pathlib import Path
 
     p = load_project(FIXTURES / "project_schema1.gpkg")
     assert p.activity.empty
 
 
 def test_snapshots_round_trip(tmp_path):
-    from territory_desk.domain.kpis.reviews import snapshot_of
     from territory_desk.domain.kpis.measures import compute_kpis
+    from territory_desk.domain.kpis.reviews import snapshot_of
 
     p = make_grid_project()
     rows = snapshot_of(compute_kpis(p, "2026Q3"), "2026-10-01T00:00:00+00:00")

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from territory_desk.cli import main
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.persistence.reader import load_project
-from territory_desk.persistence.store import save_project
 from territory_desk.services.imports import import_accounts
 
 HEAD = "Account ID,Account Name,Billing Latitude,Billing Longitude,Billing Zip/Postal Code,Annual Revenue\n"
@@ -47,13 +46,6 @@ TABLES = {
     "damaged xlsx": ("a.xlsx", b"PK\x03\x04" + b"\x01" * 300, 2, "cannot read"),
     "ragged rows": ("a.csv", (HEAD + GOOD + "A2,B,38.2,-99.8,,1,extra,cells\n").encode(), 0, "1 bad row"),
 }
-
-
-@pytest.fixture
-def project_file(make_grid, tmp_path):
-    path = tmp_path / "grid.gpkg"
-    save_project(make_grid(), path)
-    return path
 
 
 def stamp(path: Path):

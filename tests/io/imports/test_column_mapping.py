@@ -5,7 +5,12 @@ import pytest
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.io.imports.column_mapping import (
-    ColumnMapping, apply_overrides, auto_map, parse_numbers, parse_overrides, validate,
+    ColumnMapping,
+    apply_overrides,
+    auto_map,
+    parse_numbers,
+    parse_overrides,
+    validate,
 )
 
 SALESFORCE = ["Account ID", "Account Name", "Billing Street", "Billing City", "Billing State/Province",

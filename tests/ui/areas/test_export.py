@@ -4,21 +4,12 @@ from __future__ import annotations
 import csv
 
 import numpy as np
-import pytest
 from PIL import Image
-from pypdf import PdfReader
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
-from territory_desk.services.project_files import create_demo
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
-    create_demo(str(path), seed=1)
-    return str(path)
+from tests.pdf_text import page_words
 
 
 def _open(window, qtbot, demo_file):
@@ -104,7 +95,7 @@ def test_export_region_pdf_with_preview(window, qtbot, demo_file, tmp_path):
     img = pix.toImage()
     colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
     assert len(colours) > 20  # the preview shows a map, not an empty box
-    text = " ".join(PdfReader(str(out)).pages[0].extract_text().split())
+    text = page_words(out)
     assert "West plan" in text and "Region West" in text and "Seattle Area" in text
     assert "Boston Area" not in text  # other regions are context, not labelled or listed
 
@@ -130,8 +121,9 @@ def test_copy_map_to_clipboard_with_the_shortcut(window, qtbot, demo_file, tmp_p
 
 
 def test_csv_export_protects_formula_cells_unless_the_box_is_cleared(window, qtbot, tmp_path):
-    from tests.conftest import make_grid_project
     from territory_desk.persistence.store import save_project
+
+    from tests.conftest import make_grid_project
 
     p = make_grid_project()
     p.scenario.territories[0].name = "=cmd|' /C calc'!A0"

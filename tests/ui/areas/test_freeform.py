@@ -21,6 +21,9 @@ from tests.domain.stats.test_freeform_engine import corner, known_project
 SHOTS = Path("/tmp/freeform_shots")
 
 
+pytestmark = pytest.mark.project_file(build=known_project)
+
+
 @pytest.fixture
 def fwin(qtbot, window, tmp_path):
     path = tmp_path / "grid.gpkg"

@@ -8,8 +8,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.ui.canvas.map_canvas import UNITS_MIME, MapCanvas
 from territory_desk.ui.canvas.qt_buffers import FAST_POLYGONF, path_from_coords, polygonf
 from territory_desk.ui.doc_model import DocModel
@@ -317,7 +317,8 @@ def test_pan_by_shifting_matches_a_full_render(qtbot, canvas):
     for dx, dy in ((37, 0), (0, -23), (-11, 19)):
         qtbot.mousePress(canvas, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 200))
         qtbot.mouseMove(canvas, QPoint(200 + dx, 200 + dy))
-        qtbot.mouseRelease(canvas, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, QPoint(200 + dx, 200 + dy))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier,
+                           QPoint(200 + dx, 200 + dy))
     shifted = canvas.cached_image.copy()
     canvas.refresh()
     canvas.flush()

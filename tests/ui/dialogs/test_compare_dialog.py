@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from territory_desk.domain.editing.document import Document
 from territory_desk.domain.editing.scenarios import DuplicateScenario, SwitchScenario
 from territory_desk.domain.editing.territories import MoveUnits
-from territory_desk.domain.editing.document import Document
 from territory_desk.ui.canvas.overlays.diff import DiffOverlay
 
 from tests.conftest import make_grid_project

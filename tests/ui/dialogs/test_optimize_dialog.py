@@ -4,8 +4,7 @@ undo removes, and a refused request says why."""
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QPushButton
 
 from territory_desk.domain.editing.document import Document
 from territory_desk.domain.stats.kinds import engine_for
@@ -98,7 +97,8 @@ def test_design_lands_as_new_active_scenario_and_undo_removes_it(qtbot, window):
     assert len(p.scenario.territories) == 4
     s = engine_for(p).stats()
     assert s.non_contiguous == 0 and s.max_abs_deviation_pct[s.field_index("population")] <= 5 + 1e-6
-    names = [window.territory_panel.scenario_list.item(i).text() for i in range(window.territory_panel.scenario_list.count())]
+    scenarios = window.territory_panel.scenario_list
+    names = [scenarios.item(i).text() for i in range(scenarios.count())]
     assert any("Four territories" in n for n in names)
     assert "max deviation population" in shown[0][0]
     assert window.model.doc.engine.n_territories == 4

@@ -2,6 +2,7 @@
 SVG (XML parser, QSvgRenderer), the layout furniture and the deck pictures."""
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -14,20 +15,21 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 from territory_desk.io.exporters.figures import territory_rows
-from territory_desk.services.demo import build_demo_project
 from territory_desk.services.exports import export, map_spec
 from territory_desk.ui.canvas.view_transform import ViewTransform
 from territory_desk.ui.export.map_export import QtMapRenderer, ensure_gui_app
 from territory_desk.ui.export.map_layout import ground_metres_per_unit, nice_length, north_angle, plan_legend
 from territory_desk.ui.export.svg_paths import split_long_paths
 
+from tests.pdf_text import page_words
+
 SVG = "{http://www.w3.org/2000/svg}"
 NAME = "Boston <&> Area"
 
 
 @pytest.fixture(scope="module")
-def demo():
-    p = build_demo_project(seed=1)
+def demo(demo_project):
+    p = copy.deepcopy(demo_project)
     p.scenario.territories[0].name = NAME
     return p
 
@@ -88,7 +90,7 @@ def test_pdf_pages_and_text(demo, renderer, tmp_path):
         assert len(reader.pages) == 1
         box = reader.pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == (w, h)
-    text = " ".join(PdfReader(str(tmp_path / "letter.pdf")).pages[0].extract_text().split())
+    text = page_words(tmp_path / "letter.pdf")
     assert "Sales plan 2025" in text and "Houston Area" in text and NAME in text
 
 

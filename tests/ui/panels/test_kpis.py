@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from territory_desk.domain.model.activity import LOST, OPEN, WON, Activity, Opportunities, Quotas
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.model.activity import LOST, OPEN, WON, Activity, Opportunities, Quotas
 from territory_desk.domain.model.periods import parse_period
 
 from tests.conftest import make_grid_project

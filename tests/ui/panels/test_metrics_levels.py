@@ -5,11 +5,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from territory_desk.domain.editing.territories import EditTerritory, MoveUnits
-from territory_desk.domain.editing.regions import AddRegion
 from territory_desk.domain.editing.document import Document
-from territory_desk.domain.stats.hierarchy import NO_REGION
+from territory_desk.domain.editing.regions import AddRegion
+from territory_desk.domain.editing.territories import EditTerritory, MoveUnits
 from territory_desk.domain.model.territories import Region
+from territory_desk.domain.stats.hierarchy import NO_REGION
 from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.panels.metrics.panel import MetricsPanel
 

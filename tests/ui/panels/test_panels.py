@@ -10,11 +10,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QStyle, QStyleOptionViewItem
 
-from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import MoveUnits
 from territory_desk.domain.model.territories import Region
-from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.canvas.map_canvas import UNITS_MIME
+from territory_desk.ui.doc_model import DocModel
 from territory_desk.ui.panels.metrics.panel import COL_DEV, COL_VALUE, MetricsPanel
 from territory_desk.ui.panels.territories.panel import COL_LOCKED, COL_NAME, COL_UNITS, TerritoryPanel
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from territory_desk.domain.stats.hierarchy import NO_REGION
 from territory_desk.domain.model.territories import Region
+from territory_desk.domain.stats.hierarchy import NO_REGION
 from territory_desk.persistence.reader import load_project
 from territory_desk.persistence.store import save_project
 from territory_desk.services.project_files import save_document

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from territory_desk.domain.editing.territories import EditTerritory, MoveUnits
 from territory_desk.domain.editing.document import Document
+from territory_desk.domain.editing.territories import EditTerritory, MoveUnits
 from territory_desk.domain.model.reps import Rep
 from territory_desk.services.project_files import open_document
 
@@ -67,7 +67,8 @@ def test_panel_lists_reps_and_follows_edits(qtbot, window):
     before = panel.rows[0]["workload"]
     units = np.flatnonzero(window.model.doc.scenario.assignment == 2)[:6].tolist()
     window.model.push(MoveUnits(units, 0))
-    qtbot.waitUntil(lambda: panel.rows[0]["workload"] != before or window.model.doc.stats().value[2, acc] == stats.value[2, acc])
+    qtbot.waitUntil(lambda: panel.rows[0]["workload"] != before
+                    or window.model.doc.stats().value[2, acc] == stats.value[2, acc])
     stats = window.model.doc.stats()
     assert panel.rows[0]["workload"] == stats.value[0, acc] + stats.value[1, acc]
 
@@ -91,7 +92,8 @@ def test_suggest_reps_from_the_menu_weights_apply_and_undo(qtbot, window, tmp_pa
         assert plan() == seen["first"] and "2 territories change rep" in dialog.total.text()
         dialog.plan.setCurrentCell(2, 1)  # the breakdown of the selected row
         assert "Territory 2" in dialog.caption.text()
-        assert dialog.breakdown.item(3, 0).text() == "Distance" and "km on average" in dialog.breakdown.item(3, 4).text()
+        assert dialog.breakdown.item(3, 0).text() == "Distance"
+        assert "km on average" in dialog.breakdown.item(3, 4).text()
         seen["png"] = dialog.grab().save(str(tmp_path / "rep_match_grid.png"))
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
         return dialog.result() == QDialog.DialogCode.Accepted
@@ -130,7 +132,8 @@ def test_locked_territory_keeps_its_rep_and_the_panel_button_opens_the_dialog(qt
         dialog.show()
         qtbot.waitExposed(dialog)
         rect = dialog.plan.visualItemRect(dialog.plan.item(0, 0))  # tick Keep on territory 0 with the mouse
-        qtbot.mouseClick(dialog.plan.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y()))
+        qtbot.mouseClick(dialog.plan.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(rect.left() + 10, rect.center().y()))
         assert dialog.plan.item(0, 0).checkState() == Qt.CheckState.Checked
         assert [dialog.plan.item(r, 3).text() for r in range(3)] == ["Rep 0", "Rep 1", "Rep 2"]
         assert [dialog.plan.item(r, 5).text() for r in range(3)] == ["kept", "locked", "same"]
@@ -143,12 +146,9 @@ def test_locked_territory_keeps_its_rep_and_the_panel_button_opens_the_dialog(qt
     assert window.areas["reps"].suggest_dialog() is False and len(opened) == 1
 
 
-def test_render_panel_and_dialog_on_the_demo(qtbot, window, tmp_path):
-    from territory_desk.persistence.store import save_project
-    from territory_desk.services.demo import build_demo_project
-
-    save_project(build_demo_project(seed=1), tmp_path / "demo.gpkg")  # a fresh clone has no projects/demo.gpkg
-    window.set_document(open_document(str(tmp_path / "demo.gpkg")))
+@pytest.mark.project_file("demo")
+def test_render_panel_and_dialog_on_the_demo(qtbot, window, project_file, tmp_path):
+    window.set_document(open_document(str(project_file)))
     QApplication.processEvents()
     acts = window.areas["reps"]
     acts.dock.show()

@@ -69,7 +69,7 @@ def test_add_layer_with_a_typed_rule_then_undo(qtbot, window, tmp_path):
     assert dialog.ok_button.isEnabled()
     dialog.grab().save(str(tmp_path / "layer_dialog.png"))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert [l.name for l in p.layers] == ["Enterprise"]
+    assert [tl.name for tl in p.layers] == ["Enterprise"]
     assert p.active == "Enterprise plan" and p.scenario.live
     assert sum(accounts_per_territory(window)) == 10  # only the layer's accounts count
     top = [lp.tree.topLevelItem(i) for i in range(lp.tree.topLevelItemCount())]
@@ -103,7 +103,7 @@ def test_edit_and_delete_layer_from_the_dock(qtbot, window):
     click_action(qtbot, lp, lp.act_delete)
     assert p.layers == [] and p.active == "Base" and [s.name for s in p.scenarios] == ["Base"]
     window.act_undo.trigger()
-    assert [l.name for l in p.layers] == ["Enterprise"] and p.active == "Enterprise plan"
+    assert [tl.name for tl in p.layers] == ["Enterprise"] and p.active == "Enterprise plan"
 
 
 def test_switch_scenario_in_the_dock_switches_the_layer(qtbot, window):

@@ -2,7 +2,6 @@
 watch the metrics panel while dragging, undo, save, reopen; recovery after a crash; locks."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -14,23 +13,17 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from territory_desk.persistence.reader import load_project
 from territory_desk.services import session_files as sf
-from territory_desk.services.project_files import create_demo
 
 B = QMessageBox.StandardButton
 
 
-@pytest.fixture(scope="module")
-def demo_source(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
-    create_demo(str(path), seed=2)
-    return path
+pytestmark = pytest.mark.project_file("demo")
 
 
 @pytest.fixture
-def demo(demo_source, tmp_path):
-    path = tmp_path / "demo.gpkg"
-    shutil.copy(demo_source, path)
-    return str(path)
+def demo(project_file) -> str:
+    """The test's own copy of the demo file, as a path string (what Qt's file events carry)."""
+    return str(project_file)
 
 
 def move_with_button(w, p: QPoint):
@@ -210,9 +203,10 @@ def test_damaged_project_reports_the_cli_sentence(qtbot, window, tmp_path, capsy
     """The open-failure message is the very sentence the CLI prints after `territory-desk: error:`."""
     import sqlite3
 
+    from territory_desk.persistence.store import save_project
+
     from tests.cli_runner import run
     from tests.conftest import make_grid_project
-    from territory_desk.persistence.store import save_project
 
     bad = tmp_path / "bad.gpkg"
     save_project(make_grid_project(), bad)
@@ -228,8 +222,10 @@ def test_damaged_project_reports_the_cli_sentence(qtbot, window, tmp_path, capsy
 def test_repairs_made_on_open_are_shown_and_a_save_writes_them(qtbot, window, tmp_path):
     import sqlite3
 
-    from tests.conftest import make_grid_project
     from territory_desk.persistence.store import save_project
+
+    from tests.conftest import make_grid_project
+
 
     path = tmp_path / "dups.gpkg"
     save_project(make_grid_project(), path)

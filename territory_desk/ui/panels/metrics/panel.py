@@ -3,7 +3,7 @@ hierarchy: the "Level" combo rolls every figure up, stats/hierarchy.level_stats)
 bar chart.
 
 Refreshes from ``doc.stats()`` on every ``DocModel.changed`` (O(territories x fields)); the table
-(metrics_table.py) updates only the rows that differ and resets only when the number of territories
+(table.py) updates only the rows that differ and resets only when the number of territories
 changes or the scenario is switched.
 """
 from __future__ import annotations

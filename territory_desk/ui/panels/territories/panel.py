@@ -43,7 +43,7 @@ class TerritoryPanel(TerritoryActionsMixin, RegionActionsMixin, QWidget):
         self._fitted: dict[int, int] = {}
         self._acc_key = account_count_key(model.doc.project)
 
-        self.tree_model = RegionTreeModel(self)  # + drags of rows onto regions (region_actions.py)
+        self.tree_model = RegionTreeModel(self)  # + drags of rows onto regions (regions.py)
         self.tree = QTreeView(self)
         self.tree.setObjectName("territoryTree")
         self.tree.setModel(self.tree_model)

@@ -1,8 +1,8 @@
-"""Editing the sales hierarchy in the Territories dock (issue 7; a mixin of TerritoryPanel): add a
+"""Editing the sales hierarchy in the Territories dock (a mixin of TerritoryPanel): add a
 region or an area above regions, rename, move territories or regions to a region, delete a region,
 name the levels — and drag territory or region rows onto a region row.
 
-Every edit is one undo step of a command in domain/region_commands.py; dialogs sit in ``_ask_*`` and
+Every edit is one undo step of a command in domain/editing/regions.py; dialogs sit in ``_ask_*`` and
 ``_confirm`` so tests can replace them.
 """
 from __future__ import annotations

@@ -5,9 +5,19 @@ import pandas as pd
 import pytest
 
 from territory_desk.io.imports.column_mapping import auto_map
-from territory_desk.io.geocoding import (
-    BY_CITY, BY_COORDINATES, BY_COUNTY, BY_ZIP, NOT_PLACED, lookup_zips, norm_county, norm_place, norm_state,
-    place_rows, zip_code, zip_table,
+from territory_desk.io.imports.geocoding import (
+    BY_CITY,
+    BY_COORDINATES,
+    BY_COUNTY,
+    BY_ZIP,
+    NOT_PLACED,
+    lookup_zips,
+    norm_county,
+    norm_place,
+    norm_state,
+    place_rows,
+    zip_code,
+    zip_table,
 )
 
 
