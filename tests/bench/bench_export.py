@@ -59,7 +59,8 @@ def main() -> int:
         worst = max(worst, cold)
     renderer = QtMapRenderer()
     renderer.cache(project)
-    for fmt, kwargs in (("svg", {"dpi": 300}), ("pptx", {}), ("html", {}), ("gpkg", {}), ("csv", {})):
+    for fmt, kwargs in (("svg", {"dpi": 300}), ("pptx", {}), ("html", {}), ("gpkg", {}), ("geojson", {}),
+                         ("shp", {}), ("kml", {}), ("csv", {})):
         path = os.path.join(out, f"zip.{fmt}")
         seconds = timed(lambda: export(project, fmt, path, map_renderer=renderer, **kwargs))
         report(f"{fmt} export", seconds, "s")
