@@ -53,3 +53,22 @@ def qgis_probe(layers: list[dict], tmp_path) -> tuple[dict, list[str]]:
     assert r.returncode == 0, r.stderr
     warnings = [line for line in r.stderr.splitlines() if "warning" in line.lower() or "error" in line.lower()]
     return json.loads(r.stdout), warnings
+
+
+def write_old_shapefile(path, rows: list[tuple[str, str]], encoding: str, x0: float = -100.0, y0: float = 38.0,
+                        size: float = 0.2) -> Path:
+    """A shapefile as old tools write it: no .cpg, no .prj, a dBase header without a language driver,
+    ``(id, name)`` rows encoded in ``encoding``, one square lon/lat cell per row in a line."""
+    import shapefile  # pyshp
+
+    path = Path(path)
+    w = shapefile.Writer(str(path.with_suffix("")), shapeType=shapefile.POLYGON, encoding=encoding)
+    w.field("GEOID", "C", 10)
+    w.field("NAME", "C", 40)
+    for k, (uid, name) in enumerate(rows):
+        x = x0 + k * size
+        w.poly([[[x, y0], [x, y0 + size], [x + size, y0 + size], [x + size, y0], [x, y0]]])
+        w.record(uid, name)
+    w.close()
+    assert not path.with_suffix(".cpg").exists()
+    return path
