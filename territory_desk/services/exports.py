@@ -37,9 +37,9 @@ def map_spec(project: Project, *, scenario: str | None = None, region: str | Non
              territory: str | None = None, title: str | None = None, metric: str | None = None,
              page: str | None = None, dpi: int | None = None, bounds=None, inset: bool = False,
              accounts: bool = False, layers: dict | None = None, project_path: str | None = None,
-             thematic=None, heatmap: bool = False) -> MapSpec:
+             thematic=None, heatmap: bool = False, basemap: bool = True) -> MapSpec:
     """The MapSpec for these options (validated: unknown scenario, region, metric, page or dpi raise
-    InputError)."""
+    InputError). ``basemap``: look up the state outlines drawn under maps (tables and layers need none)."""
     sc = project.get_scenario(scenario)
     d = stats_dict(project, sc)
     fields = list(d["summary"]["max_abs_deviation_pct"])
@@ -51,7 +51,8 @@ def map_spec(project: Project, *, scenario: str | None = None, region: str | Non
     return MapSpec(project=project, scenario=sc, stats=d, title=title or default_title(project, project_path),
                    subtitle=subtitle, territories=territories, focus_label=where, bounds=bounds, metric=key, metric_label=label,
                    page=check_page(page), dpi=check_dpi(dpi), inset=inset, note=source_note(project),
-                   layers=layer_state, basemap=basemap_for(project), thematic=check_thematic(project, thematic),
+                   layers=layer_state, basemap=basemap_for(project) if basemap else None,
+                   thematic=check_thematic(project, thematic),
                    heatmap=bool(heatmap))
 
 
@@ -73,7 +74,8 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
         raise InputError("--table applies to csv and xlsx exports")
     spec = map_spec(project, scenario=scenario, region=region, territory=territory, title=title, metric=metric,
                     page=page, dpi=dpi, bounds=bounds, inset=inset, accounts=accounts, layers=layers,
-                    project_path=project_path, thematic=thematic, heatmap=heatmap)
+                    project_path=project_path, thematic=thematic, heatmap=heatmap,
+                    basemap=fmt in MAP_FORMATS + ("pptx", "html"))
     what = spec.what
     if fmt in MAP_FORMATS:
         with replaced_when_written(path) as tmp:

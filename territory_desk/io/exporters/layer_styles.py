@@ -232,7 +232,7 @@ def _label_rule(label: TerritoryLabel) -> ET.Element:
     name = ET.SubElement(text, f"{{{OGC_NS}}}PropertyName")
     name.text = _text(label.name_field)
     if label.metric_field:
-        name.tail = "\n"
+        name.tail = " \u00b7 "  # not whitespace alone: an SLD reader may drop that between the two values
         ET.SubElement(text, f"{{{OGC_NS}}}PropertyName").text = _text(label.metric_field)
     font = _se(sym, "Font")
     _svg(font, "font-size", "11")

@@ -141,6 +141,7 @@ def _write_gpkg(path: str, layers: list[ExportLayer]) -> None:
         _write(frame, path, "GPKG", **options)
     conn = sqlite3.connect(path)
     try:
+        conn.execute("PRAGMA synchronous = OFF")  # a file in the export's temporary folder, as GDAL writes it
         with conn:
             gpkg.create_layer_styles(conn)
             for layer in layers:

@@ -18,6 +18,8 @@ from territory_desk.io.exporters.layer_frames import rounded_geometries, territo
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict
 
+from tests.gis_tools import validate_gpkg
+
 KML = "{http://www.opengis.net/kml/2.2}"
 
 
@@ -59,6 +61,7 @@ def test_layer_formats_open_with_their_reader(demo, tmp_path, fmt, ext):
         assert not list(tmp_path.glob(".td-export-*"))  # the temporary folder is gone
     if fmt == "gpkg":
         assert {"territory_id", "rep", "color", "potential", "potential_dev_pct"} <= set(df.columns)
+        validate_gpkg(out)
 
 
 def test_kml_is_xml_with_colours_and_escaped_descriptions(demo, tmp_path):
