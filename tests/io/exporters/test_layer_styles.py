@@ -7,7 +7,12 @@ import pytest
 
 from territory_desk.io.exporters.figures import compact
 from territory_desk.io.exporters.layer_styles import (
-    StyleCategory, TerritoryLabel, account_qml, account_sld, territory_qml, territory_sld,
+    StyleCategory,
+    TerritoryLabel,
+    account_qml,
+    account_sld,
+    territory_qml,
+    territory_sld,
 )
 
 HOSTILE = 'A & B <script> "quoted" ]]> \x01\x1f end'
