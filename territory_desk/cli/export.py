@@ -14,7 +14,9 @@ from territory_desk.domain.model.errors import InputError, TerritoryDeskError
 from territory_desk.services.export_formats import FORMATS, NEEDS_RENDERER, format_for_path
 
 FORMAT_HELP = ("png|svg|pdf: a map page; pptx: a PowerPoint deck; html: an offline interactive map; "
-               "csv|xlsx: a table (see --table); gpkg|geojson|shp|kml: dissolved territories. "
+               "csv|xlsx: a table (see --table); gpkg|geojson|shp|kml: dissolved territories with their balance "
+               "figures, styled for QGIS (GeoPackage 1.3 with layer_styles; .qml and .sld beside GeoJSON and "
+               "shapefiles; a .fields.csv map of the shapefile's short field names). "
                "Default: from the extension of -o")
 
 
@@ -41,7 +43,12 @@ def register(sub: argparse._SubParsersAction) -> dict:
                    help="csv/xlsx: alignment (unit -> territory, region, rep; default), accounts (account -> "
                         "territory -> rep), summary (all metrics per territory); all: three xlsx sheets")
     s.add_argument("--inset", action="store_true", help="maps: add an inset of the whole map (with --region/--territory)")
-    s.add_argument("--accounts", action="store_true", help="maps: draw the accounts as points")
+    s.add_argument("--accounts", action="store_true", help="maps: draw the accounts as points; gpkg|geojson|shp: "
+                                                          "add the accounts layer (NAME_accounts.* beside GeoJSON "
+                                                          "and shapefiles), styled in their territory's colour")
+    s.add_argument("--label-metric", action="store_true",
+                   help="gpkg|geojson|shp: label the territories with the --metric value and its deviation under "
+                        "the name (default: the name alone)")
     s.add_argument("--thematic", metavar="FIELD[:METHOD[:K]]",
                    help="maps: colour the units by a metric or KPI (kpi:revenue, kpi:attainment_pct, population, ...) "
                         "in K classes (2-9, default 5) by quantiles (default), natural_breaks or equal_interval")
@@ -67,7 +74,7 @@ def _cmd_export(a) -> int:
     result = export(project, fmt, a.output, scenario=a.scenario, region=a.region, territory=a.territory, dpi=a.dpi,
                     title=a.title, page=a.page, table=a.table, metric=a.metric, inset=a.inset, accounts=a.accounts,
                     online_tiles=a.online_tiles, map_renderer=renderer, project_path=a.project,
-                    thematic=_thematic(a), heatmap=a.heatmap, raw_csv=a.raw_csv)
+                    thematic=_thematic(a), heatmap=a.heatmap, raw_csv=a.raw_csv, label_metric=a.label_metric)
     print(result.message)
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from territory_desk.cli.options import (
-    add_limits_option, add_project_argument, add_raw_csv_option, check_writable, limits_of,
+    ENCODING_HELP, add_limits_option, add_project_argument, add_raw_csv_option, check_writable, limits_of,
 )
 
 # the roles of io.column_mapping (kept literal here so that `territory-desk --help` stays light)
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--name-field", metavar="F")
     s.add_argument("--replace", action="store_true",
                    help="replace the units instead of adding to them; assignments are kept where ids match")
+    s.add_argument("--encoding", metavar="E", help=ENCODING_HELP)
     s.add_argument("--report", metavar="OUT.csv", help="write every feature's outcome as CSV")
     add_raw_csv_option(s)
     return {"import-accounts": _cmd_import_accounts, "import-reps": _cmd_import_reps,
@@ -120,5 +121,6 @@ def _cmd_import_units(a) -> int:
     from territory_desk.services.imports import import_units
 
     return with_report_on_failure(
-        lambda: import_units(a.project, a.file, a.layer, a.id_field, a.name_field, replace=a.replace), a)
+        lambda: import_units(a.project, a.file, a.layer, a.id_field, a.name_field, replace=a.replace,
+                             encoding=a.encoding), a)
 

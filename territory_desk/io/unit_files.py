@@ -2,7 +2,9 @@
 or a .zip), GeoJSON, GeoPackage (choose the layer), KML and KMZ.
 
 Any CRS is accepted; a file without CRS whose coordinates look like longitude/latitude is taken as
-EPSG:4326 and the report says so. Invalid geometries are repaired with make_valid and reported;
+EPSG:4326 and the report says so. A shapefile without a .cpg is read as UTF-8 when its text is valid
+UTF-8, else as Windows-1252 or Latin-1 (shapefile_encoding.py); the report says which, and an
+``encoding`` overrides it. Invalid geometries are repaired with make_valid and reported;
 features without an area are skipped and reported; missing or repeated ids are made unique and
 reported (a field with many repeats is refused: it is no id field).
 
@@ -25,6 +27,7 @@ import shapely
 
 from territory_desk.domain.model.errors import InputError, first_line
 from territory_desk.domain.model.units import UnitLayer
+from territory_desk.io.shapefile_encoding import TextEncoding, choose_encoding
 from territory_desk.io.tables.xml_guard import check_xml_file, check_zip_members
 from territory_desk.persistence.dissolve import polygonal_part
 
@@ -47,6 +50,7 @@ class UnitImportReport:
     layer: str = ""
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (feature number, reason): not imported
     renamed: list[tuple[int, str]] = field(default_factory=list)  # (feature number, what happened to its id)
+    encoding: str = ""  # the text encoding the attributes were decoded with ("": the format's own, UTF-8)
 
     def text(self) -> str:
         out = [f"{self.path}: {self.features} polygon feature(s)" + (f" from layer {self.layer!r}" if self.layer
@@ -93,15 +97,16 @@ def list_unit_layers(path: str) -> list[tuple[str, str]]:
         raise InputError(f"{path}: cannot read as a GIS layer ({first_line(exc)})") from None
 
 
-def list_unit_fields(path: str, layer: str | None = None) -> list[str]:
+def list_unit_fields(path: str, layer: str | None = None, encoding: str | None = None) -> list[str]:
     """Attribute field names of a layer (for choosing the id field)."""
     import pyogrio  # GDAL: loaded when a GIS file is read, not with the command line
 
     check_xml_layers(path)
+    enc = choose_encoding(path, layer, encoding).encoding
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+            return [str(f) for f in pyogrio.read_info(path, layer=layer, encoding=enc)["fields"]]
     except Exception as exc:
         raise InputError(f"{path}: cannot read the fields ({first_line(exc)})") from None
 
@@ -143,15 +148,19 @@ def _candidate_layers(path: str, layers: list[tuple[str, str]], layer: str | Non
 
 
 def read_unit_layer(
-    path: str, id_field: str | None = None, name_field: str | None = None, layer: str | None = None
+    path: str, id_field: str | None = None, name_field: str | None = None, layer: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[UnitLayer, UnitImportReport]:
     """Read a polygon layer (shapefile, folder of shapefiles, .zip, GeoJSON, GeoPackage, KML/KMZ) as a
-    UnitLayer. Raises InputError with one clear line when it cannot."""
+    UnitLayer; ``encoding`` overrides the text encoding chosen for a shapefile. Raises InputError with
+    one clear line when it cannot."""
     path = os.fspath(path)
     layers = list_unit_layers(path)
     candidates = _candidate_layers(path, layers, layer)
-    df, chosen = _read_first_polygon_layer(path, candidates)
-    report = UnitImportReport(path, layer=chosen if len(layers) > 1 else "")
+    df, chosen, text = _read_first_polygon_layer(path, candidates, encoding)
+    report = UnitImportReport(path, layer=chosen if len(layers) > 1 else "", encoding=text.encoding or "")
+    if text.note:
+        report.lines.append(text.note)
     others = [n for n in candidates if n != chosen]
     if layer is None and len(layers) > 1 and others:
         report.lines.append(f"used layer {chosen!r}; other layers: {', '.join(others)} (choose with --layer)")
@@ -177,25 +186,30 @@ def read_unit_layer(
     return UnitLayer(ids, names, geoms, crs_text, numeric=numeric, text=text), report
 
 
-def _read_first_polygon_layer(path: str, candidates: list[str]):
-    """(frame, layer name) of the first candidate layer holding a polygon (else the last one read)."""
+def _read_first_polygon_layer(path: str, candidates: list[str], encoding: str | None = None):
+    """(frame, layer name, its TextEncoding) of the first candidate layer holding a polygon (else the
+    last one read)."""
     import pyogrio  # GDAL: loaded when a GIS file is read, not with the command line
 
-    df, chosen = None, None
+    df, chosen, text = None, None, TextEncoding(None, "")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for name in candidates:
-                df = pyogrio.read_dataframe(path, layer=name)
+                text = choose_encoding(path, name, encoding)
+                df = pyogrio.read_dataframe(path, layer=name, encoding=text.encoding)
                 chosen = name
                 if df.geometry is not None and len(df) and np.isin(
                         shapely.get_type_id(np.asarray(df.geometry.values, dtype=object)), (3, 6)).any():
                     break
     except InputError:
         raise
+    except UnicodeDecodeError as exc:  # an encoding chosen by the user that the text is not in
+        raise InputError(f"{path}: the text is not {text.encoding} (byte 0x{exc.object[exc.start]:02x} cannot be "
+                         "decoded): choose another encoding, e.g. cp1252 or latin-1") from None
     except Exception as exc:  # GDAL's messages are the clearest we have
         raise InputError(f"{path}: cannot read as a GIS layer ({first_line(exc)})") from None
-    return df, chosen
+    return df, chosen, text
 
 
 def _polygons(path: str, df, report: UnitImportReport):

@@ -305,12 +305,12 @@ def create_layer_styles(conn: sqlite3.Connection) -> None:
 
 
 def add_default_style(conn: sqlite3.Connection, table: str, style_name: str, qml: str,
-                      description: str = "", geometry_column: str = "geom") -> None:
+                      description: str = "", geometry_column: str = "geom", sld: str = "") -> None:
     conn.execute(
         'INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, '
         '"styleName", "styleQML", "styleSLD", "useAsDefault", description, owner, ui) '
-        "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL)",
-        (table, geometry_column, style_name, qml, description))
+        "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL)",
+        (table, geometry_column, style_name, qml, sld, description))
 
 
 def fill_style_qml(color_expression: str, outline_color: str, outline_width_mm: float,

@@ -4,7 +4,8 @@
 
 Formats: png, svg, pdf (maps, drawn by a MapRenderer from the UI layer), pptx (a deck; its map
 pictures come from the same renderer), html (offline interactive map), csv/xlsx (alignment,
-accounts or summary tables), gpkg/geojson/shp/kml (dissolved territories).
+accounts or summary tables), gpkg/geojson/shp/kml (dissolved territories, optionally the accounts,
+styled for QGIS; io/exporters/layers.py).
 
 A region or a territory narrows every format to its territories. Files are written beside the
 target and renamed over it when complete, so a failed export never leaves half a file; the project
@@ -12,6 +13,7 @@ file itself can never be the target.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from territory_desk.domain.model.errors import InputError
@@ -35,9 +37,9 @@ def map_spec(project: Project, *, scenario: str | None = None, region: str | Non
              territory: str | None = None, title: str | None = None, metric: str | None = None,
              page: str | None = None, dpi: int | None = None, bounds=None, inset: bool = False,
              accounts: bool = False, layers: dict | None = None, project_path: str | None = None,
-             thematic=None, heatmap: bool = False) -> MapSpec:
+             thematic=None, heatmap: bool = False, basemap: bool = True) -> MapSpec:
     """The MapSpec for these options (validated: unknown scenario, region, metric, page or dpi raise
-    InputError)."""
+    InputError). ``basemap``: look up the state outlines drawn under maps (tables and layers need none)."""
     sc = project.get_scenario(scenario)
     d = stats_dict(project, sc)
     fields = list(d["summary"]["max_abs_deviation_pct"])
@@ -49,7 +51,8 @@ def map_spec(project: Project, *, scenario: str | None = None, region: str | Non
     return MapSpec(project=project, scenario=sc, stats=d, title=title or default_title(project, project_path),
                    subtitle=subtitle, territories=territories, focus_label=where, bounds=bounds, metric=key, metric_label=label,
                    page=check_page(page), dpi=check_dpi(dpi), inset=inset, note=source_note(project),
-                   layers=layer_state, basemap=basemap_for(project), thematic=check_thematic(project, thematic),
+                   layers=layer_state, basemap=basemap_for(project) if basemap else None,
+                   thematic=check_thematic(project, thematic),
                    heatmap=bool(heatmap))
 
 
@@ -58,9 +61,10 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
            page: str | None = None, table: str | None = None, metric: str | None = None, inset: bool = False,
            accounts: bool = False, online_tiles: bool = False, bounds=None, layers: dict | None = None,
            map_renderer: MapRenderer | None = None, project_path: str | None = None, thematic=None,
-           heatmap: bool = False, raw_csv: bool = False) -> ExportResult:
+           heatmap: bool = False, raw_csv: bool = False, label_metric: bool = False) -> ExportResult:
     """Write one export; returns where and a one-line summary. User errors raise InputError.
-    CSV tables are formula-safe (io/safe_csv.py) unless ``raw_csv``."""
+    CSV tables are formula-safe (io/safe_csv.py) unless ``raw_csv``. Layer formats: ``accounts`` adds
+    the accounts layer, ``label_metric`` labels territories with ``metric`` under their name."""
     fmt = (fmt or "").lower()
     path = output_path(fmt, out)
     check_output(path, project_path)
@@ -70,7 +74,8 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
         raise InputError("--table applies to csv and xlsx exports")
     spec = map_spec(project, scenario=scenario, region=region, territory=territory, title=title, metric=metric,
                     page=page, dpi=dpi, bounds=bounds, inset=inset, accounts=accounts, layers=layers,
-                    project_path=project_path, thematic=thematic, heatmap=heatmap)
+                    project_path=project_path, thematic=thematic, heatmap=heatmap,
+                    basemap=fmt in MAP_FORMATS + ("pptx", "html"))
     what = spec.what
     if fmt in MAP_FORMATS:
         with replaced_when_written(path) as tmp:
@@ -92,7 +97,7 @@ def export(project: Project, fmt: str, out: str, *, scenario: str | None = None,
         return ExportResult(path, f"wrote {path} ({what}; {len(page_text) / 1e6:.1f} MB, {tiles})")
     if fmt in TABLE_FORMATS:
         return _export_table(spec, fmt, path, table, raw_csv)
-    return _export_layer(spec, fmt, path)
+    return _export_layer(spec, fmt, path, accounts, label_metric, raw_csv)
 
 
 def _export_deck(spec: MapSpec, path: str, renderer: MapRenderer) -> ExportResult:
@@ -133,14 +138,20 @@ def _export_table(spec: MapSpec, fmt: str, path: str, table: str | None, raw_csv
     return ExportResult(path, f"wrote {path} ({rows})")
 
 
-def _export_layer(spec: MapSpec, fmt: str, path: str) -> ExportResult:
-    from territory_desk.io.exporters.layers import territory_frame, write_territory_layer
+def _export_layer(spec: MapSpec, fmt: str, path: str, accounts: bool, label_metric: bool,
+                  raw_csv: bool) -> ExportResult:
+    from territory_desk.io.exporters.layer_frames import account_layer, territory_layer
+    from territory_desk.io.exporters.layers import write_layers
 
-    frame = territory_frame(spec.project, spec.scenario, spec.stats, spec.territories)
-    if fmt == "shp":  # several files: the writer moves them into place when complete
-        write_territory_layer(frame, path, fmt, spec.metric)
-    else:
-        with replaced_when_written(path) as tmp:
-            write_territory_layer(frame, tmp, fmt, spec.metric)
+    layers = [territory_layer(spec.project, spec.scenario, spec.stats, spec.territories,
+                              spec.metric if label_metric else "")]
+    if accounts:
+        layers.append(account_layer(spec.project, spec.scenario, spec.stats, spec.territories))
+    written = write_layers(path, fmt, layers, spec.metric, raw_csv)
     crs = "longitude/latitude" if fmt in ("geojson", "kml") else "the units' CRS"
-    return ExportResult(path, f"wrote {path} ({len(frame)} territories, {crs})")
+    what = f"{len(layers[0].frame)} territories" + (f", {len(layers[1].frame):,} accounts"
+                                                    if accounts and fmt != "kml" else "")
+    parts = (".shx", ".dbf", ".prj", ".cpg")  # a shapefile's own parts go without saying
+    extra = [os.path.basename(f) for f in written.files[1:] if not f.endswith(parts)]
+    message = f"wrote {path} ({what}, {crs}" + (f"; with {', '.join(extra)}" if extra else "") + ")"
+    return ExportResult(path, "; ".join([message] + written.notes))

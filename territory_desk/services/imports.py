@@ -149,10 +149,11 @@ def plan_reps(project: Project, path: str, mapping: ColumnMapping | dict | None 
 
 
 def plan_units(project: Project, path: str, layer: str | None = None, id_field: str | None = None,
-               name_field: str | None = None, replace: bool = False) -> UnitImport:
+               name_field: str | None = None, replace: bool = False, encoding: str | None = None) -> UnitImport:
     """Replace the project's units (assignments kept where ids match) or add the layer's units to
-    them (new ids only); the adjacency graph is rebuilt and the accounts are located again."""
-    new, ureport = read_unit_layer(path, id_field, name_field, layer)
+    them (new ids only); the adjacency graph is rebuilt and the accounts are located again.
+    ``encoding`` overrides the text encoding chosen for a shapefile without a .cpg."""
+    new, ureport = read_unit_layer(path, id_field, name_field, layer, encoding)
     old = project.units
     report = ImportReport("units", path, rows_read=ureport.features + len(ureport.skipped))
     for feature, why in ureport.skipped:
@@ -267,8 +268,8 @@ def units_command(plan: UnitImport, text: str = "Import units") -> ReplaceUnits:
 
 
 def import_units(target: str | Project, path: str, layer: str | None = None, id_field: str | None = None,
-                 name_field: str | None = None, replace: bool = False) -> ImportReport:
+                 name_field: str | None = None, replace: bool = False, encoding: str | None = None) -> ImportReport:
     def build(project: Project) -> tuple[Command, ImportReport]:
-        plan = plan_units(project, path, layer, id_field, name_field, replace)
+        plan = plan_units(project, path, layer, id_field, name_field, replace, encoding)
         return units_command(plan, f"Import units from {os.path.basename(path)}"), plan.report
     return import_into(target, path, build)

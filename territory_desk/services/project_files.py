@@ -159,12 +159,14 @@ def create_project(path: str, project: Project) -> Project:
 
 
 def new_project_from_units(path: str, units_path: str, id_field: str | None = None,
-                           name_field: str | None = None, layer: str | None = None) -> tuple[Project, str]:
-    """Create a project file from a polygon layer; returns the project and the import report text."""
+                           name_field: str | None = None, layer: str | None = None,
+                           encoding: str | None = None) -> tuple[Project, str]:
+    """Create a project file from a polygon layer; returns the project and the import report text.
+    ``encoding`` overrides the text encoding chosen for a shapefile without a .cpg."""
     check_project_path(path)
     if os.path.abspath(path) == os.path.abspath(units_path):
         raise InputError("the new project must be a different file from the units file")
-    units, report = read_unit_layer(units_path, id_field, name_field, layer)
+    units, report = read_unit_layer(units_path, id_field, name_field, layer, encoding)
     project = Project.from_units(units, settings={"title": os.path.splitext(os.path.basename(path))[0]})
     return create_project(path, project), report.text()
 

@@ -35,3 +35,19 @@ def test_deck_and_region_map_in_process(demo_file, tmp_path, capsys, qapp):
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     assert main(["export", str(demo_file), "-o", str(tmp_path / "x.png"), "--dpi", "5000"]) == 2
     assert "between 72 and 600" in capsys.readouterr().err
+
+
+def test_gis_layers_from_the_command_line(demo_file, tmp_path, capsys):
+    from tests.gis_tools import validate_gpkg
+
+    gpkg = tmp_path / "plan.gpkg"
+    assert main(["export", str(demo_file), "-o", str(gpkg), "--accounts", "--label-metric", "--metric",
+                 "population"]) == 0
+    assert "16 territories, 4,000 accounts" in capsys.readouterr().out
+    shp = tmp_path / "plan.shp"
+    assert main(["export", str(demo_file), "-f", "shp", "-o", str(shp), "--region", "West", "--accounts"]) == 0
+    out = capsys.readouterr().out
+    assert "with plan.fields.csv, plan.qml, plan.sld, plan_accounts.fields.csv, plan_accounts.qml" in out
+    assert {p.name for p in tmp_path.iterdir()} >= {"plan.cpg", "plan.dbf", "plan_accounts.dbf", "plan.fields.csv"}
+    assert not list(tmp_path.glob(".td-export-*"))
+    validate_gpkg(gpkg)

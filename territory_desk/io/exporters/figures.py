@@ -87,13 +87,13 @@ def check_metric(metric: str, fields: list[str]) -> str:
 
 
 def compact(v: float | None) -> str:
-    """93829077 -> "93.8 M"; 1234 -> "1,234"; None -> "–"."""
+    """93829077 -> "93.8 M"; 250000 -> "250.0 k"; 1234 -> "1,234"; None -> "–"."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "\u2013"
     a = abs(v)
-    for limit, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e5, " k")):
+    for limit, unit, suffix in ((1e12, 1e12, " T"), (1e9, 1e9, " B"), (1e6, 1e6, " M"), (1e5, 1e3, " k")):
         if a >= limit:
-            return _minus(f"{v / limit:,.1f}{suffix}")
+            return _minus(f"{v / unit:,.1f}{suffix}")
     if a >= 100 or float(v).is_integer():
         return _minus(f"{v:,.0f}")
     return _minus(f"{v:,.2f}")

@@ -24,7 +24,7 @@ import shapely
 from territory_desk.domain.stats.kinds import account_territories
 from territory_desk.domain.model.projection import LONLAT, to_crs, transform_geometries
 from territory_desk.io.exporters.figures import compact, metric_label, safe_color, signed_pct, territory_rows
-from territory_desk.io.exporters.layers import dissolved_territories
+from territory_desk.io.exporters.layer_frames import dissolved_territories
 from territory_desk.io.exporters.leaflet_assets import external_references, inline_assets, license_notice
 from territory_desk.io.exporters.safe_html import Markup, PageScript, html_template, html_text, js_json
 

@@ -18,6 +18,7 @@ from territory_desk.domain.editing.data import ReplaceAccounts, ReplaceReps, Rep
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.imports.column_mapping import ColumnMapping
 from territory_desk.io.imports.report import ImportReport
+from territory_desk.io.shapefile_encoding import text_preview
 from territory_desk.io.unit_files import list_unit_fields, list_unit_layers
 from territory_desk.services import imports
 from territory_desk.ui.dialogs.read_limits import Declined, with_raised_limits
@@ -91,7 +92,8 @@ class ImportActions(QObject):
 
         layers = list_unit_layers(path)
         dialog = UnitImportDialog(path, layers, lambda layer: list_unit_fields(path, layer),
-                                  len(self.window.model.doc.project.units), self.window)
+                                  len(self.window.model.doc.project.units), self.window,
+                                  lambda layer, encoding: text_preview(path, layer, encoding))
         try:
             return dialog.options() if dialog.exec() == QDialog.DialogCode.Accepted else None
         finally:
@@ -159,7 +161,7 @@ class ImportActions(QObject):
         project = self.window.model.doc.project
         plan = self._run(f"Reading {os.path.basename(path)} and building adjacency…",
                          lambda _limits: imports.plan_units(project, path, options.layer, options.id_field,
-                                                            replace=options.replace))
+                                                            replace=options.replace, encoding=options.encoding))
         if plan is None:
             return False
         inner = ReplaceUnits(plan.units, plan.adjacency, plan.assignments, plan.account_unit_index,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from territory_desk.domain.model.errors import TerritoryDeskError
 from territory_desk.io.tables.safe_csv import safe_cell
-from territory_desk.services.export_formats import EXTENSIONS, MAP_FORMATS, TABLE_FORMATS
+from territory_desk.services.export_formats import EXTENSIONS, LAYER_FORMATS, MAP_FORMATS, TABLE_FORMATS
 from territory_desk.services.exports import map_spec
 from territory_desk.services.map_specs import default_title
 
@@ -33,6 +33,7 @@ TABLES = [("alignment", "Alignment: unit → territory, region, rep"), ("account
 PAGES = [("letter", "Letter (landscape)"), ("a4", "A4 (landscape)"), ("slide", "16:9 slide")]
 PREVIEW_W, PREVIEW_H = 520, 330
 PREVIEW_DPI = 110  # rendered larger than shown, then scaled down smoothly
+STYLED_LAYERS = tuple(f for f in LAYER_FORMATS if f != "kml")  # with QGIS styles and an accounts layer
 
 
 class ExportDialog(QDialog):
@@ -78,6 +79,9 @@ class ExportDialog(QDialog):
         self.inset = QCheckBox("Inset of the whole map", objectName="inset")
         self.accounts = QCheckBox("Draw accounts", objectName="accounts")
         self.accounts.setChecked(self._canvas_layers().get("accounts", False))
+        self.label_metric = QCheckBox("Label territories with the metric under their name", objectName="labelMetric")
+        self.label_metric.setToolTip("The layer's QGIS style labels each territory with its name; with this, "
+                                     "also the metric's value and deviation")
         self.tiles = QCheckBox("Online map tiles (OpenStreetMap; needs the network when viewed)", objectName="tiles")
         self.formula_safe = QCheckBox("Protect from spreadsheet formulas (' before text starting with =, +, -, @)",
                                       objectName="formulaSafe", checked=True)
@@ -93,7 +97,7 @@ class ExportDialog(QDialog):
                          ("Title", self.title_edit), ("Page", self.page_box), ("Resolution", self.dpi_box),
                          ("Legend metric", self.metric_box), ("Table", self.table_box)):
             form.addRow(label, w)
-        for w in (self.inset, self.accounts, self.tiles, self.formula_safe):
+        for w in (self.inset, self.accounts, self.label_metric, self.tiles, self.formula_safe):
             form.addRow("", w)
         form.addRow("Save to", row)
         self.form = form
@@ -126,7 +130,7 @@ class ExportDialog(QDialog):
         self.scenario_box.currentIndexChanged.connect(self._fill_extent)
         for w in (self.extent_box, self.page_box, self.metric_box, self.table_box):
             w.currentIndexChanged.connect(self.schedule_preview)
-        for w in (self.inset, self.accounts, self.tiles, self.formula_safe):
+        for w in (self.inset, self.accounts, self.label_metric, self.tiles, self.formula_safe):
             w.toggled.connect(self.schedule_preview)
         self.title_edit.textChanged.connect(self.schedule_preview)
         self.path_edit.textChanged.connect(self._update_buttons)
@@ -160,11 +164,15 @@ class ExportDialog(QDialog):
         is_map = fmt in MAP_FORMATS
         self._set_row(self.page_box, is_map)
         self._set_row(self.dpi_box, is_map)
-        self._set_row(self.metric_box, fmt in MAP_FORMATS + ("pptx", "html", "kml"))
+        self._set_row(self.metric_box, fmt in MAP_FORMATS + ("pptx", "html") + LAYER_FORMATS)
         self._set_row(self.title_edit, fmt in MAP_FORMATS + ("pptx", "html"))
         self._set_row(self.table_box, fmt in TABLE_FORMATS)
         self._set_row(self.inset, is_map)
-        self._set_row(self.accounts, is_map)
+        self._set_row(self.accounts, is_map or fmt in STYLED_LAYERS)
+        self.accounts.setText("Draw accounts" if is_map else "Add the accounts layer (points in their territory's "
+                              "colour)")
+        self._set_row(self.label_metric, fmt in STYLED_LAYERS)
+        self.form.labelForField(self.metric_box).setText("Legend metric" if fmt not in LAYER_FORMATS else "Metric")
         self._set_row(self.tiles, fmt == "html")
         self._set_row(self.formula_safe, fmt == "csv")
         view = self.extent_box.findData("view:")
@@ -224,6 +232,8 @@ class ExportDialog(QDialog):
             opts["raw_csv"] = not self.formula_safe.isChecked()
         if fmt == "html":
             opts["online_tiles"] = self.tiles.isChecked()
+        if fmt in STYLED_LAYERS:
+            opts.update(accounts=self.accounts.isChecked(), label_metric=self.label_metric.isChecked())
         return opts
 
     def schedule_preview(self) -> None:
@@ -249,7 +259,8 @@ class ExportDialog(QDialog):
         page = o.get("page") or "slide"
         spec = map_spec(self.project, scenario=o["scenario"], region=o["region"], territory=o["territory"],
                         title=o["title"], metric=o["metric"], page=page, dpi=PREVIEW_DPI, bounds=o.get("bounds"),
-                        inset=o.get("inset", False), layers=o.get("layers"), project_path=self.project_path,
+                        inset=o.get("inset", False), project_path=self.project_path,
+                        layers=o.get("layers") or ({"accounts": True} if o.get("accounts") else None),
                         **self.map_extras)
         if o["fmt"] not in MAP_FORMATS:
             spec = spec.with_(show_title=o["fmt"] == "pptx")

@@ -21,6 +21,7 @@ from territory_desk.io.imports.report import ImportReport
 from territory_desk.io.tables.reader import RawTable, list_sheets
 from territory_desk.ui.dialogs.read_limits import Declined, session_limits, with_raised_limits
 from territory_desk.ui.dialogs.buttons import ok_cancel
+from territory_desk.ui.dialogs.text_encoding_box import Preview, TextEncodingBox
 
 
 TARGET_LABELS = {
@@ -166,11 +167,12 @@ class UnitImportOptions:
     layer: str | None
     id_field: str | None
     replace: bool
+    encoding: str | None = None  # a shapefile's text encoding; None: chosen automatically
 
 
 class UnitImportDialog(QDialog):
     def __init__(self, path: str, layers: list[tuple[str, str]], fields_of: Callable[[str | None], list[str]],
-                 n_units: int, parent: QWidget | None = None):
+                 n_units: int, parent: QWidget | None = None, text_preview: Preview | None = None):
         super().__init__(parent)
         self.setObjectName("unitImportDialog")
         self.setWindowTitle(f"Import units — {os.path.basename(path)}")
@@ -189,6 +191,9 @@ class UnitImportDialog(QDialog):
         self.id_combo = QComboBox()
         self.id_combo.setObjectName("idFieldCombo")
         form.addRow("Unit id field:", self.id_combo)
+        self.encoding_box = TextEncodingBox(text_preview or (lambda _layer, _enc: None))
+        form.addRow("Text encoding:", self.encoding_box)
+        self.form = form
         lay.addLayout(form)
         self.add_radio = QRadioButton(f"Add the layer's units to the {n_units:,} units of the project "
                                       "(new ids only; they start unassigned)")
@@ -225,12 +230,14 @@ class UnitImportDialog(QDialog):
             self.problem.setText(str(exc))
         for f in fields:
             self.id_combo.addItem(f, f)
+        self.form.setRowVisible(self.encoding_box, self.encoding_box.set_layer(self.layer()))
 
     def layer(self) -> str | None:
         return self.layer_combo.currentData() if self.layer_combo.count() > 1 else None
 
     def options(self) -> UnitImportOptions:
-        return UnitImportOptions(self.layer(), self.id_combo.currentData(), self.replace_radio.isChecked())
+        return UnitImportOptions(self.layer(), self.id_combo.currentData(), self.replace_radio.isChecked(),
+                                 self.encoding_box.encoding())
 
 
 # ---- report -----------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Dissolved territory layers: GeoPackage, GeoJSON, Shapefile and KML, read back with pyogrio and an XML
-parser."""
+parser. (What GIS programs make of them: test_gis_ready_exports.py.)"""
 from __future__ import annotations
 
 import copy
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -13,9 +14,11 @@ import shapely
 
 from territory_desk.domain.model.errors import InputError
 from territory_desk.domain.model.projection import transform_geometries
-from territory_desk.io.exporters.layers import shapefile_columns, territory_frame
+from territory_desk.io.exporters.layer_frames import rounded_geometries, territory_layer
 from territory_desk.services.exports import export
 from territory_desk.services.reports import stats_dict
+
+from tests.gis_tools import validate_gpkg
 
 KML = "{http://www.opengis.net/kml/2.2}"
 
@@ -28,7 +31,7 @@ def demo(demo_project):
 
 
 def test_dissolved_polygons_cover_their_units(demo):
-    frame = territory_frame(demo, demo.scenario, stats_dict(demo))
+    frame = territory_layer(demo, demo.scenario, stats_dict(demo)).frame
     assert len(frame) == len(demo.scenario.territories)
     work = demo.units.working_crs
     areas = shapely.area(transform_geometries(np.asarray(frame.geometry.values), demo.units.source_crs, work))
@@ -44,7 +47,7 @@ def test_layer_formats_open_with_their_reader(demo, tmp_path, fmt, ext):
     out = tmp_path / f"territories{ext}"
     res = export(demo, fmt, str(out))
     assert res.path == str(out)
-    df = pyogrio.read_dataframe(out)
+    df = pyogrio.read_dataframe(out, layer="territories" if fmt == "gpkg" else None)
     assert len(df) == len(demo.scenario.territories)
     assert shapely.is_valid(np.asarray(df.geometry.values)).all()
     names = set(df["name"] if "name" in df else df["Name"])
@@ -58,6 +61,7 @@ def test_layer_formats_open_with_their_reader(demo, tmp_path, fmt, ext):
         assert not list(tmp_path.glob(".td-export-*"))  # the temporary folder is gone
     if fmt == "gpkg":
         assert {"territory_id", "rep", "color", "potential", "potential_dev_pct"} <= set(df.columns)
+        validate_gpkg(out)
 
 
 def test_kml_is_xml_with_colours_and_escaped_descriptions(demo, tmp_path):
@@ -83,17 +87,32 @@ def test_geojson_is_rfc7946(demo, tmp_path):
     west = [t for t in demo.scenario.territories if t.region_id == "W"]
     assert len(data["features"]) == len(west)
     assert "crs" not in data  # RFC 7946: always WGS 84
+    assert len(data["bbox"]) == 4 and all(len(f["bbox"]) == 4 for f in data["features"])
+    coords = np.concatenate([shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
+                             for f in data["features"]])
+    assert np.array_equal(coords, np.round(coords, 6))  # 6 decimals (about 10 cm), no float noise
+    assert all(shapely.geometry.shape(f["geometry"]).is_valid for f in data["features"])
 
 
-def test_shapefile_names_are_short_and_unique():
-    import geopandas as gpd
+def test_geojson_numbers_are_rounded_and_counts_are_integers(demo, tmp_path):
+    out = tmp_path / "t.geojson"
+    export(demo, "geojson", str(out))
+    text = out.read_text(encoding="utf-8")
+    props = [f["properties"] for f in json.loads(text)["features"]]
+    for p in props:
+        assert all(type(p[k]) is int for k in ("units", "accounts", "pieces", "population"))
+        assert all(p[k] == round(p[k], 1) for k in p if k.endswith("_dev_pct"))
+        assert p["area_km2"] == round(p["area_km2"], 2) and p["polsby_popper"] == round(p["polsby_popper"], 4)
+    assert not re.search(r"\.[0-9]{7,}", text)  # no float noise (228999.62010299999) anywhere, coordinates too
 
-    df = gpd.GeoDataFrame({"population": [1], "population_dev_pct": [2], "population_x": [3]},
-                          geometry=[shapely.box(0, 0, 1, 1)])
-    out = shapefile_columns(df)
-    cols = [c for c in out.columns if c != "geometry"]
-    assert all(len(c) <= 10 for c in cols)
-    assert len({c.lower() for c in cols}) == 3
+
+def test_rounding_that_would_break_a_polygon_keeps_it_valid():
+    # a notch reaching to 4e-7 of the bottom edge: rounding to 6 decimals makes it touch the edge
+    notch = shapely.Polygon([(0, 0), (1, 0), (1, 1), (0.5, 0.0000004), (0, 1)])
+    assert notch.is_valid
+    (out,) = rounded_geometries(np.array([notch], dtype=object), 6)
+    assert out.is_valid and out.area == pytest.approx(notch.area, rel=1e-5)
+    assert np.array_equal(shapely.get_coordinates(out), np.round(shapely.get_coordinates(out), 6))
 
 
 def test_empty_selection_is_refused(demo_copy, tmp_path):

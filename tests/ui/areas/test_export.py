@@ -155,3 +155,30 @@ def test_csv_export_protects_formula_cells_unless_the_box_is_cleared(window, qtb
     assert "=cmd|' /C calc'!A0" in export(tmp_path / "raw.csv", clear_box=True)
     assert "'=cmd|" not in seen[True]
     assert window.errors == []
+
+
+def test_export_a_styled_shapefile_with_accounts_through_the_dialog(window, qtbot, demo_file, tmp_path):
+    _open(window, qtbot, demo_file)
+    out = tmp_path / "plan.shp"
+    rows = {}
+
+    def steps(dialog):
+        _choose(qtbot, dialog.format_box, "shp")
+        rows.update({k: dialog.form.isRowVisible(getattr(dialog, k))
+                     for k in ("accounts", "label_metric", "metric_box", "dpi_box")})
+        QTest.keyClick(dialog.metric_box, Qt.Key.Key_Home)
+        _choose(qtbot, dialog.metric_box, "population")
+        for box in (dialog.accounts, dialog.label_metric):
+            box.isChecked() or qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+        _type_path(qtbot, dialog, out)
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+
+    window.areas["export"]._run_dialog = _drive_dialog(qtbot, steps)
+    window.areas["export"].act_export.trigger()
+    assert rows == {"accounts": True, "label_metric": True, "metric_box": True, "dpi_box": False}
+    for name in ("plan.shp", "plan.dbf", "plan.cpg", "plan.qml", "plan.sld", "plan.fields.csv",
+                 "plan_accounts.shp", "plan_accounts.qml"):
+        assert (tmp_path / name).exists(), name
+    label = (tmp_path / "plan.qml").read_text(encoding="utf-8")
+    assert "format_number(&quot;population&quot;" in label and "pop_dev" in label
+    assert "plan.qml" in window.statusBar().currentMessage() and window.errors == []
